@@ -1,0 +1,458 @@
+"""The one place that builds httpx clients.
+
+Every request of every adapter goes through `ServiceClient.request`: timeouts, a `User-Agent`,
+bounded retries with exponential backoff and jitter, `Retry-After` and rate-limit reset headers,
+typed errors, and redaction of API keys from every message and log line.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import ipaddress
+import json as jsonlib
+import logging
+import random
+import time
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+
+from core import __version__
+from core.errors import (
+    AuthenticationError,
+    ConfigError,
+    ConflictError,
+    NetworkError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitedError,
+    ServerError,
+    ServiceError,
+    ValidationError,
+)
+
+log = logging.getLogger("timebill.http")
+
+USER_AGENT = f"timebill/{__version__}"
+SERVICE_TITLES = {"mite": "mite", "clockodo": "clockodo", "billomat": "Billomat"}
+# Statuses worth another try. 500 only for idempotent requests: a POST that hit a 500 may have
+# been processed, and Billomat has no idempotency keys (see shared/api/billomat.md §3).
+RETRY_ALWAYS = frozenset({429, 502, 503, 504})
+RETRY_IDEMPOTENT = RETRY_ALWAYS | {500}
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS", "PATCH"})
+REDACTED = "***"
+
+ErrorParser = Callable[[httpx.Response], "str | None"]
+Sleep = Callable[[float], Awaitable[None]]
+
+
+def reveal(secret: Any) -> str:
+    """The plain value of a key given as `str` or pydantic `SecretStr`."""
+    getter = getattr(secret, "get_secret_value", None)
+    return str(getter() if getter else secret or "")
+
+
+def redact(text: str, secrets: Iterable[str]) -> str:
+    for secret in secrets:
+        if secret and len(secret) >= 4:
+            text = text.replace(secret, REDACTED)
+    return text
+
+
+def is_loopback(host: str) -> bool:
+    host = host.strip("[]").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_base_url(base_url: str, service: str) -> str:
+    """Refuse anything but https, except plain http to this machine (the sandbox)."""
+    parts = urlsplit(base_url)
+    title = SERVICE_TITLES.get(service, service)
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        raise ConfigError(
+            f"{title}: base_url {base_url!r} is not an http(s) address "
+            "(expected e.g. https://host or http://127.0.0.1:PORT/path).",
+            service=service,
+        )
+    if parts.scheme == "http" and not is_loopback(parts.hostname):
+        raise ConfigError(
+            f"{title}: refusing plain http:// to {parts.hostname}: the API key would travel "
+            "unencrypted. Use https:// (plain http is only allowed to 127.0.0.1/localhost).",
+            service=service,
+        )
+    return base_url.rstrip("/")
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Bounded retries: `attempts` tries in all, delays doubling from `base_delay` up to
+    `max_delay`, with +/- `jitter` (a fraction). A server that asks us to wait longer than
+    `max_wait` seconds gets no further tries: the caller sees `RateLimitedError` at once."""
+
+    attempts: int = 5
+    base_delay: float = 0.5
+    max_delay: float = 20.0
+    max_wait: float = 120.0
+    jitter: float = 0.2
+    sleep: Sleep = field(default=asyncio.sleep, compare=False)
+
+    def backoff(self, attempt: int) -> float:
+        delay = min(self.max_delay, self.base_delay * (2 ** (attempt - 1)))
+        return max(0.0, delay * (1 + random.uniform(-self.jitter, self.jitter)))
+
+
+DEFAULT_TIMEOUT = httpx.Timeout(connect=10.0, read=30.0, write=30.0, pool=30.0)
+
+
+def retry_after_seconds(response: httpx.Response, now: float | None = None) -> float | None:
+    """Seconds the server asks us to wait: `Retry-After` (seconds or HTTP date), else a
+    rate-limit reset header (Billomat's `X-Rate-Limit-Reset` is an epoch second)."""
+    now = time.time() if now is None else now
+    value = response.headers.get("Retry-After")
+    if value:
+        value = value.strip()
+        try:
+            return max(0.0, float(value))
+        except ValueError:
+            try:
+                when = email.utils.parsedate_to_datetime(value)
+                return max(0.0, when.timestamp() - now)
+            except (TypeError, ValueError, IndexError):
+                pass
+    for name in ("X-Rate-Limit-Reset", "X-RateLimit-Reset", "RateLimit-Reset"):
+        value = response.headers.get(name)
+        if not value:
+            continue
+        try:
+            number = float(value.strip())
+        except ValueError:
+            continue
+        # Epoch seconds are large; small numbers are a delta in seconds.
+        return max(0.0, number - now) if number > 1_000_000_000 else max(0.0, number)
+    return None
+
+
+class ServiceClient:
+    """An httpx.AsyncClient for one service, with retries, typed errors and redaction.
+
+    `error_message` extracts the service's own error text from an error response (each API
+    wraps it differently); its result is redacted before it reaches any message.
+    """
+
+    def __init__(
+        self,
+        service: str,
+        base_url: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        secrets: Iterable[Any] = (),
+        error_message: ErrorParser | None = None,
+        auth: httpx.Auth | tuple[str, str] | None = None,
+        timeout: httpx.Timeout | float | None = None,
+        retry: RetryPolicy | None = None,
+        max_concurrency: int = 8,
+    ) -> None:
+        self.service = service
+        self.title = SERVICE_TITLES.get(service, service)
+        self.base_url = check_base_url(base_url, service)
+        self._secrets = tuple(s for s in (reveal(x) for x in secrets) if s)
+        self._error_message = error_message or (lambda response: None)
+        self.retry = retry or RetryPolicy()
+        self._limit = asyncio.Semaphore(max_concurrency)
+        self._blocked_until = 0.0
+        self.requests_sent = 0
+        all_headers = {"User-Agent": USER_AGENT, "Accept": "application/json"}
+        all_headers.update(headers or {})
+        self._client = httpx.AsyncClient(
+            base_url=self.base_url,
+            headers=all_headers,
+            auth=auth,
+            timeout=timeout if timeout is not None else DEFAULT_TIMEOUT,
+            follow_redirects=False,
+            limits=httpx.Limits(max_connections=max_concurrency * 2, max_keepalive_connections=max_concurrency),
+        )
+
+    def __repr__(self) -> str:
+        return f"<ServiceClient {self.service} {self.base_url}>"
+
+    async def __aenter__(self) -> ServiceClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    def redact(self, text: str) -> str:
+        return redact(text, self._secrets)
+
+    async def get_json(self, path: str, params: Mapping[str, Any] | None = None) -> Any:
+        return await self.request("GET", path, params=params, parse_json=True)
+
+    async def send_json(
+        self, method: str, path: str, body: Any, params: Mapping[str, Any] | None = None
+    ) -> Any:
+        """Send a JSON body; an empty reply (mite's PATCH) comes back as None."""
+        return await self.request(method, path, params=params, json=body, parse_json=True)
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        parse_json: bool = False,
+    ) -> Any:
+        method = method.upper()
+        idempotent = method in IDEMPOTENT_METHODS
+        retry_statuses = RETRY_IDEMPOTENT if idempotent else RETRY_ALWAYS
+        attempt = 0
+        while True:
+            attempt += 1
+            await self._wait_for_rate_limit_window()
+            started = time.monotonic()
+            try:
+                async with self._limit:
+                    self.requests_sent += 1
+                    response = await self._client.request(method, path, params=params, json=json)
+            except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+                # Nothing reached the server: safe to retry for every method.
+                self._log(method, path, None, started, attempt, type(exc).__name__)
+                if attempt < self.retry.attempts:
+                    await self.retry.sleep(self.retry.backoff(attempt))
+                    continue
+                raise NetworkError(
+                    f"{self.title} is unreachable at {self._host()} ({self._describe(exc)}). "
+                    "Check the address and your network.",
+                    service=self.service,
+                ) from None
+            except httpx.TransportError as exc:
+                # The request went out and the answer broke off (timeout, dropped connection).
+                self._log(method, path, None, started, attempt, type(exc).__name__)
+                if idempotent and attempt < self.retry.attempts:
+                    await self.retry.sleep(self.retry.backoff(attempt))
+                    continue
+                raise NetworkError(
+                    f"{self.title} did not answer {method} {self._path(path)} "
+                    f"({self._describe(exc)})"
+                    + ("" if idempotent else "; it may or may not have been carried out")
+                    + ".",
+                    service=self.service,
+                    outcome_unknown=not idempotent,
+                ) from None
+
+            self._note_rate_limit(response)
+            status = response.status_code
+            self._log(method, path, status, started, attempt)
+            if status in retry_statuses:
+                wait = retry_after_seconds(response) if status == 429 else None
+                if attempt < self.retry.attempts and (wait is None or wait <= self.retry.max_wait):
+                    delay = self.retry.backoff(attempt) if wait is None else wait + random.uniform(0, 0.1)
+                    await self.retry.sleep(delay)
+                    continue
+                raise self._error(response, retry_after=wait)
+            if status >= 300:
+                raise self._error(response)
+            if not parse_json:
+                return response
+            try:
+                return _decode(response)
+            except ValueError:
+                if idempotent and attempt < self.retry.attempts:
+                    await self.retry.sleep(self.retry.backoff(attempt))
+                    continue
+                raise ServerError(
+                    f"{self.title} answered {method} {self._path(path)} with something that is "
+                    f"not JSON ({_content_kind(response)}). The service may be having problems; "
+                    "try again later.",
+                    service=self.service,
+                    status=status,
+                ) from None
+
+    async def _wait_for_rate_limit_window(self) -> None:
+        wait = self._blocked_until - time.time()
+        if wait <= 0:
+            return
+        if wait > self.retry.max_wait:
+            raise RateLimitedError(
+                f"{self.title}'s rate limit is used up; try again in {int(wait) + 1} s.",
+                service=self.service,
+                retry_after=wait,
+            )
+        await self.retry.sleep(wait)
+
+    def _note_rate_limit(self, response: httpx.Response) -> None:
+        remaining = response.headers.get("X-Rate-Limit-Remaining")
+        if remaining is not None and remaining.strip() == "0":
+            wait = retry_after_seconds(response)
+            if wait:
+                self._blocked_until = max(self._blocked_until, time.time() + wait)
+
+    def _error(self, response: httpx.Response, retry_after: float | None = None) -> ServiceError:
+        status = response.status_code
+        detail = self._service_text(response)
+        title = self.title
+        if status == 401:
+            return AuthenticationError(
+                f"{title} refused the API key (401 Unauthorized)"
+                + (f": {detail}" if detail else "")
+                + ". Check the key in the setup (or the config file).",
+                service=self.service,
+                status=status,
+            )
+        if status == 403:
+            return PermissionDeniedError(
+                f"{title} denied access (403 Forbidden)"
+                + (f": {detail}" if detail else "")
+                + ". The key's user lacks the rights for this.",
+                service=self.service,
+                status=status,
+            )
+        if status == 404:
+            return NotFoundError(
+                f"{title}: not found ({self._path(str(response.request.url.path))})"
+                + (f": {detail}" if detail else "")
+                + ".",
+                service=self.service,
+                status=status,
+            )
+        if status == 429:
+            when = f" Try again in {int(retry_after) + 1} s." if retry_after else " Try again later."
+            return RateLimitedError(
+                f"{title} rate limit reached"
+                + (f": {detail}" if detail else "")
+                + f".{when}",
+                service=self.service,
+                retry_after=retry_after,
+            )
+        if status in (400, 422):
+            return ValidationError(
+                f"{title} rejected the request: {detail or f'HTTP {status}'}",
+                service=self.service,
+                status=status,
+            )
+        if status in (409, 423):
+            return ConflictError(
+                f"{title} refused the change ({status}): {detail or 'conflict'}",
+                service=self.service,
+                status=status,
+            )
+        if 300 <= status < 400:
+            where = urlsplit(response.headers.get("Location", "")).hostname or "elsewhere"
+            return ServerError(
+                f"{title} redirected the request to {where} instead of answering; "
+                "check the account name and base_url.",
+                service=self.service,
+                status=status,
+            )
+        return ServerError(
+            f"{title} failed with HTTP {status}"
+            + (f": {detail}" if detail else "")
+            + ". Try again later.",
+            service=self.service,
+            status=status,
+        )
+
+    def _service_text(self, response: httpx.Response) -> str:
+        try:
+            text = self._error_message(response)
+        except Exception:  # an error body we cannot read must not hide the status
+            text = None
+        if not text:
+            return ""
+        text = " ".join(str(text).split())
+        if len(text) > 300:
+            text = text[:297] + "..."
+        return self.redact(text)
+
+    def _path(self, path: str) -> str:
+        return self.redact(path)
+
+    def _host(self) -> str:
+        return urlsplit(self.base_url).netloc
+
+    def _describe(self, exc: Exception) -> str:
+        text = str(exc).strip()
+        name = {
+            "ConnectError": "connection failed",
+            "ConnectTimeout": "connect timed out",
+            "ReadTimeout": "timed out waiting for the answer",
+            "WriteTimeout": "timed out sending the request",
+            "PoolTimeout": "too many requests waiting",
+            "RemoteProtocolError": "connection closed without an answer",
+            "ReadError": "connection broke while reading",
+        }.get(type(exc).__name__, type(exc).__name__)
+        if text and type(exc).__name__ == "ConnectError":
+            return self.redact(f"{name}: {text}")
+        return name
+
+    def _log(
+        self,
+        method: str,
+        path: str,
+        status: int | None,
+        started: float,
+        attempt: int,
+        failure: str | None = None,
+    ) -> None:
+        if not log.isEnabledFor(logging.INFO):
+            return
+        ms = (time.monotonic() - started) * 1000
+        outcome = str(status) if status is not None else failure or "error"
+        retry = f" retry={attempt - 1}" if attempt > 1 else ""
+        log.info(
+            "%s %s %s %s %.0fms%s",
+            self.service,
+            method,
+            self.redact(f"{urlsplit(self.base_url).path}{path}"),
+            outcome,
+            ms,
+            retry,
+        )
+
+
+def _decode(response: httpx.Response) -> Any:
+    content = response.content
+    if not content.strip():
+        return None
+    return jsonlib.loads(content)
+
+
+def _content_kind(response: httpx.Response) -> str:
+    kind = response.headers.get("Content-Type", "").split(";")[0].strip()
+    if "html" in kind:
+        return "an HTML page"
+    return kind or "an unreadable body"
+
+
+def json_error_text(response: httpx.Response, *paths: tuple[str, ...]) -> str | None:
+    """The first string found at one of `paths` in a JSON error body (lists are joined)."""
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    for path in paths:
+        value: Any = body
+        for key in path:
+            if isinstance(value, list):
+                value = value[0] if value else None
+            if not isinstance(value, dict):
+                value = None
+                break
+            value = value.get(key)
+        if isinstance(value, list):
+            value = "; ".join(str(v.get("message", v) if isinstance(v, dict) else v) for v in value)
+        if value:
+            return str(value)
+    return None

@@ -1,0 +1,1 @@
+"""Time-tracker adapters behind one protocol (`base.TimeSource`)."""
