@@ -89,6 +89,7 @@ class SandboxServer:
         state: str | None = None,
         today: dt.date | None = None,
         host: str = "127.0.0.1",
+        services: tuple[str, ...] = ("mite", "clockodo", "billomat"),
     ) -> None:
         self.store = Store(state)
         meta = self.store.open_log(
@@ -97,15 +98,8 @@ class SandboxServer:
         self.world: World = build_world(
             seed=meta["seed"], entries=meta["entries"], today=dt.date.fromisoformat(meta["today"])
         )
-        from core.sandbox.billomat import BillomatEmulator
-        from core.sandbox.clockodo import ClockodoEmulator
-        from core.sandbox.mite import MiteEmulator
-
-        self.mite = MiteEmulator(self.store, self.world)
-        self.clockodo = ClockodoEmulator(self.store, self.world)
-        self.billomat = BillomatEmulator(self.store, self.world)
         self.emulators: dict[str, Emulator] = {
-            e.name: e for e in (self.mite, self.clockodo, self.billomat)
+            name: _emulator_class(name)(self.store, self.world) for name in services
         }
         self.store.replay()
         self.faults = Faults()
@@ -114,6 +108,18 @@ class SandboxServer:
         self.httpd = _Server((host, port), _Handler)
         self.httpd.sandbox = self
         self._thread: threading.Thread | None = None
+
+    @property
+    def mite(self) -> Any:
+        return self.emulators["mite"]
+
+    @property
+    def clockodo(self) -> Any:
+        return self.emulators["clockodo"]
+
+    @property
+    def billomat(self) -> Any:
+        return self.emulators["billomat"]
 
     @property
     def url(self) -> str:
@@ -235,6 +241,22 @@ class SandboxServer:
                 ]
             return json_response({"total": sum(r["count"] for r in rows), "requests": rows})
         return json_response({"error": f"unknown control path {path}"}, 404)
+
+
+def _emulator_class(name: str) -> Any:
+    if name == "mite":
+        from core.sandbox.mite import MiteEmulator
+
+        return MiteEmulator
+    if name == "clockodo":
+        from core.sandbox.clockodo import ClockodoEmulator
+
+        return ClockodoEmulator
+    if name == "billomat":
+        from core.sandbox.billomat import BillomatEmulator
+
+        return BillomatEmulator
+    raise ValueError(f"unknown sandbox service {name!r}")
 
 
 class _Server(ThreadingHTTPServer):
