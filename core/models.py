@@ -141,3 +141,71 @@ class Article(_Model):
     tax_id: str | None = None
     tax_rate: Decimal | None = None
     archived: bool = False
+
+
+class InvoiceLine(_Model):
+    """One invoice item as it will be created in Billomat (NET pricing).
+
+    `total_net` is quantity x unit_price rounded to cents once, half up: the rule the sandbox
+    applies and the one we take Billomat to apply (shared/api/billomat.md §6)."""
+
+    title: str
+    description: str = ""
+    quantity: Decimal
+    unit: str = "Stunde"
+    unit_price: Decimal
+    tax_name: str = "MwSt"
+    tax_rate: Decimal
+    article_id: str | None = None
+    # Which tracker entries this line bills (empty for a line the user added by hand).
+    entry_ids: tuple[str, ...] = ()
+    total_net: Decimal
+    # How the quantity was rounded, e.g. "rounded up to 15 min per entry"; shown in the preview.
+    rounding_note: str = ""
+
+
+class TaxTotal(_Model):
+    name: str
+    rate: Decimal
+    net: Decimal
+    amount: Decimal
+
+
+class InvoicePlan(_Model):
+    """Everything needed to create one draft; `marker` travels with the draft (its customfield)
+    so a crashed run can find the draft again instead of creating a second one."""
+
+    id: str
+    marker: str
+    source: SourceName
+    client_id: str
+    client_name: str = ""
+    currency: str = "EUR"
+    title: str = ""
+    intro: str = ""
+    note: str = ""
+    service_start: dt.date
+    service_end: dt.date
+    lines: tuple[InvoiceLine, ...]
+    entry_ids: tuple[str, ...]
+    total_net: Decimal
+    taxes: tuple[TaxTotal, ...]
+    total_gross: Decimal
+
+
+class Invoice(_Model):
+    """A Billomat invoice as read back (drafts, created drafts)."""
+
+    id: str
+    client_id: str
+    status: str
+    invoice_number: str = ""
+    title: str = ""
+    label: str = ""
+    date: dt.date | None = None
+    supply_date: str = ""
+    currency_code: str = ""
+    total_net: Decimal = Decimal("0")
+    total_gross: Decimal = Decimal("0")
+    customfield: str = ""
+    item_count: int | None = None
