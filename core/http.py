@@ -178,7 +178,9 @@ class ServiceClient:
             auth=auth,
             timeout=timeout if timeout is not None else DEFAULT_TIMEOUT,
             follow_redirects=False,
-            limits=httpx.Limits(max_connections=max_concurrency * 2, max_keepalive_connections=max_concurrency),
+            limits=httpx.Limits(
+                max_connections=max_concurrency * 2, max_keepalive_connections=max_concurrency
+            ),
         )
 
     def __repr__(self) -> str:
@@ -258,7 +260,11 @@ class ServiceClient:
             if status in retry_statuses:
                 wait = retry_after_seconds(response) if status == 429 else None
                 if attempt < self.retry.attempts and (wait is None or wait <= self.retry.max_wait):
-                    delay = self.retry.backoff(attempt) if wait is None else wait + random.uniform(0, 0.1)
+                    delay = (
+                        self.retry.backoff(attempt)
+                        if wait is None
+                        else wait + random.uniform(0, 0.1)
+                    )
                     await self.retry.sleep(delay)
                     continue
                 raise self._error(response, retry_after=wait)
@@ -291,8 +297,11 @@ class ServiceClient:
                 retry_after=wait,
             )
         await self.retry.sleep(wait)
+        self._blocked_until = 0.0
 
     def _note_rate_limit(self, response: httpx.Response) -> None:
+        if response.status_code == 429:
+            return  # the retry path waits for this one itself
         remaining = response.headers.get("X-Rate-Limit-Remaining")
         if remaining is not None and remaining.strip() == "0":
             wait = retry_after_seconds(response)
@@ -328,11 +337,11 @@ class ServiceClient:
                 status=status,
             )
         if status == 429:
-            when = f" Try again in {int(retry_after) + 1} s." if retry_after else " Try again later."
+            when = (
+                f" Try again in {int(retry_after) + 1} s." if retry_after else " Try again later."
+            )
             return RateLimitedError(
-                f"{title} rate limit reached"
-                + (f": {detail}" if detail else "")
-                + f".{when}",
+                f"{title} rate limit reached" + (f": {detail}" if detail else "") + f".{when}",
                 service=self.service,
                 retry_after=retry_after,
             )

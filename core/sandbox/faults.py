@@ -54,8 +54,20 @@ class FaultRule:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> FaultRule:
         if data.get("kind") not in FAULT_KINDS:
-            raise ValueError(f"unknown fault kind {data.get('kind')!r}; one of {sorted(FAULT_KINDS)}")
-        allowed = {"kind", "service", "method", "path", "after", "count", "status", "retry_after", "delay"}
+            raise ValueError(
+                f"unknown fault kind {data.get('kind')!r}; one of {sorted(FAULT_KINDS)}"
+            )
+        allowed = {
+            "kind",
+            "service",
+            "method",
+            "path",
+            "after",
+            "count",
+            "status",
+            "retry_after",
+            "delay",
+        }
         unknown = set(data) - allowed
         if unknown:
             raise ValueError(f"unknown fault field(s): {', '.join(sorted(unknown))}")

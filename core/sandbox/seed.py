@@ -97,7 +97,13 @@ CUSTOMERS = (
     SeedCustomer(3, "Grünwald Architekten PartG", "K-1003", "Grünwald Architekten PartG"),
     # Billomat spells it differently: name matching must suggest, not decide.
     SeedCustomer(4, "Höfer Logistik AG", "K-1004", "Hoefer Logistik AG"),
-    SeedCustomer(5, "Stadtwerke Lüneburg GmbH", "K-1005", "Stadtwerke Lüneburg GmbH", {1: Decimal("88.00"), 2: Decimal("110.00")}),
+    SeedCustomer(
+        5,
+        "Stadtwerke Lüneburg GmbH",
+        "K-1005",
+        "Stadtwerke Lüneburg GmbH",
+        {1: Decimal("88.00"), 2: Decimal("110.00")},
+    ),
     SeedCustomer(6, "Kühne Medientechnik e.K.", "K-1006", "Kühne Medientechnik e.K."),
     SeedCustomer(7, "Weiß & Partner Steuerberatung", "K-1007", "Weiß & Partner Steuerberatung"),
     # Not in Billomat yet: the user has to create or pick the client.
@@ -122,7 +128,9 @@ PROJECTS = (
 SERVICES = (
     SeedService(1, "Entwicklung", Decimal("95.00"), True, ("ART-101", "Softwareentwicklung")),
     SeedService(2, "Beratung", Decimal("120.00"), True, ("ART-102", "Beratung")),
-    SeedService(3, "Konzeption & Design", Decimal("90.00"), True, ("ART-103", "Konzeption & Design")),
+    SeedService(
+        3, "Konzeption & Design", Decimal("90.00"), True, ("ART-103", "Konzeption & Design")
+    ),
     SeedService(4, "Projektmanagement", Decimal("85.00"), True, None),
     SeedService(5, "Support", Decimal("75.00"), True, ("ART-105", "Support & Wartung")),
     SeedService(6, "Interne Abstimmung", Decimal("0.00"), False, None),
@@ -134,24 +142,59 @@ LUMPSUM_SERVICES = (
 )
 
 NOTES = {
-    1: ("Warenkorb-Bugfix", "API-Anbindung Zahlungsdienst", "Code-Review", "Unit-Tests ergänzt",
-        "Datenbankmigration", "Performance-Optimierung Suche", "Login über SSO", "Deployment vorbereitet",
-        "Fehleranalyse Export", "Refactoring Formularvalidierung"),
-    2: ("Workshop Anforderungen", "Telefonat mit Frau Keller", "Abstimmung Roadmap", "Beratung Datenschutz (DSGVO)",
-        "Angebotsbesprechung", "Vor-Ort-Termin"),
-    3: ("Wireframes Startseite", "Designabstimmung", "Styleguide überarbeitet", "Prototyp Checkout",
-        "Icons & Grafiken"),
+    1: (
+        "Warenkorb-Bugfix",
+        "API-Anbindung Zahlungsdienst",
+        "Code-Review",
+        "Unit-Tests ergänzt",
+        "Datenbankmigration",
+        "Performance-Optimierung Suche",
+        "Login über SSO",
+        "Deployment vorbereitet",
+        "Fehleranalyse Export",
+        "Refactoring Formularvalidierung",
+    ),
+    2: (
+        "Workshop Anforderungen",
+        "Telefonat mit Frau Keller",
+        "Abstimmung Roadmap",
+        "Beratung Datenschutz (DSGVO)",
+        "Angebotsbesprechung",
+        "Vor-Ort-Termin",
+    ),
+    3: (
+        "Wireframes Startseite",
+        "Designabstimmung",
+        "Styleguide überarbeitet",
+        "Prototyp Checkout",
+        "Icons & Grafiken",
+    ),
     4: ("Sprint-Planung", "Statusbericht", "Jour fixe", "Ressourcenplanung", "Abnahme vorbereitet"),
-    5: ("Ticket #4711: Passwort zurückgesetzt", "Support-Anfrage per E-Mail", "Backup geprüft",
-        "Update eingespielt", "Störung analysiert", ""),
+    5: (
+        "Ticket #4711: Passwort zurückgesetzt",
+        "Support-Anfrage per E-Mail",
+        "Backup geprüft",
+        "Update eingespielt",
+        "Störung analysiert",
+        "",
+    ),
     6: ("Teammeeting", "Interne Schulung", "Wissenstransfer", "Zeiterfassung nachgetragen"),
 }
 
 # Which services each project mostly uses.
 PROJECT_SERVICES = {
-    1: (1, 1, 1, 3, 4, 2), 2: (2, 5, 1), 3: (1, 1, 3, 4), 4: (1, 3, 4, 5), 5: (1, 1, 2, 4),
-    6: (1, 1, 1, 2), 7: (1, 1, 3, 4, 2), 8: (1, 5, 5), 9: (3, 3, 1), 10: (1, 2, 5),
-    11: (1, 1, 3, 2), 12: (5, 5, 1),
+    1: (1, 1, 1, 3, 4, 2),
+    2: (2, 5, 1),
+    3: (1, 1, 3, 4),
+    4: (1, 3, 4, 5),
+    5: (1, 1, 2, 4),
+    6: (1, 1, 1, 2),
+    7: (1, 1, 3, 4, 2),
+    8: (1, 5, 5),
+    9: (3, 3, 1),
+    10: (1, 2, 5),
+    11: (1, 1, 3, 2),
+    12: (5, 5, 1),
 }
 
 
@@ -213,7 +256,9 @@ def build_world(seed: int = 42, entries: int | None = None, today: dt.date | Non
     for key, (day, user) in enumerate(plan, start=1):
         project = world.project(rng.randint(1, len(world.projects)))
         service = rng.choice(PROJECT_SERVICES[project.key] + (6,) * (rng.random() < 0.06))
-        minutes = rng.choice((15, 30, 45, 60, 60, 90, 120, 180, 240)) + rng.choice((0, 0, 0, 5, 7, 10, -5))
+        minutes = rng.choice((15, 30, 45, 60, 60, 90, 120, 180, 240)) + rng.choice(
+            (0, 0, 0, 5, 7, 10, -5)
+        )
         minutes = max(5, minutes)
         # Working day from 08:00 local; an occasional night deployment at 00:30 local is
         # still on the previous day in UTC, which is what the clockodo date handling must get right.
@@ -254,13 +299,41 @@ def _add_lumpsums(world: World, rng: random.Random, last_key: int) -> None:
         for customer, project in ((1, 1), (5, 7), (7, 10)):
             key += 1
             world.entries.append(
-                SeedEntry(key, day, dt.time(9, 0), 0, "Hosting-Paket M", 1, project, customer, 5,
-                          True, month < billed_before, Decimal("0.00"), "lumpsum_service",
-                          Decimal("1"), 1)
+                SeedEntry(
+                    key,
+                    day,
+                    dt.time(9, 0),
+                    0,
+                    "Hosting-Paket M",
+                    1,
+                    project,
+                    customer,
+                    5,
+                    True,
+                    month < billed_before,
+                    Decimal("0.00"),
+                    "lumpsum_service",
+                    Decimal("1"),
+                    1,
+                )
             )
         key += 1
         world.entries.append(
-            SeedEntry(key, day, dt.time(10, 0), 0, "Anfahrtspauschale Vor-Ort-Termin", 2, 5, 4, 2,
-                      True, month < billed_before, Decimal("0.00"), "lumpsum_value", Decimal("45.00"))
+            SeedEntry(
+                key,
+                day,
+                dt.time(10, 0),
+                0,
+                "Anfahrtspauschale Vor-Ort-Termin",
+                2,
+                5,
+                4,
+                2,
+                True,
+                month < billed_before,
+                Decimal("0.00"),
+                "lumpsum_value",
+                Decimal("45.00"),
+            )
         )
         month = first_of_month(month + dt.timedelta(days=32))

@@ -16,7 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Protocol
 from urllib.parse import parse_qs, urlsplit
 
-from core.sandbox.faults import Faults, FaultRule
+from core.sandbox.faults import FaultRule, Faults
 from core.sandbox.seed import World, build_world
 from core.sandbox.store import Store
 
@@ -130,7 +130,10 @@ class SandboxServer:
         return {name: e.credentials(f"{self.url}/{name}") for name, e in self.emulators.items()}
 
     def start(self) -> SandboxServer:
-        self._thread = threading.Thread(target=self.httpd.serve_forever, name="sandbox", daemon=True)
+        # A short poll interval: shutdown() waits for it, and tests start and stop many sandboxes.
+        self._thread = threading.Thread(
+            target=self.httpd.serve_forever, args=(0.02,), name="sandbox", daemon=True
+        )
         self._thread.start()
         return self
 
@@ -147,7 +150,9 @@ class SandboxServer:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
-    def count(self, service: str | None = None, method: str | None = None, path: str | None = None) -> int:
+    def count(
+        self, service: str | None = None, method: str | None = None, path: str | None = None
+    ) -> int:
         """Requests served so far that match (control requests are not counted)."""
         with self._requests_lock:
             return sum(
@@ -181,7 +186,9 @@ class SandboxServer:
         except Exception as exc:  # an emulator bug must show up as a 500, not a hung client
             return emulator.error(500, f"sandbox internal error: {type(exc).__name__}: {exc}")
 
-    def _fault(self, rule: FaultRule, emulator: Emulator, request: Request) -> Response | None | bool:
+    def _fault(
+        self, rule: FaultRule, emulator: Emulator, request: Request
+    ) -> Response | bool | None:
         if rule.kind == "latency":
             threading.Event().wait(rule.delay)
             return False
@@ -197,14 +204,20 @@ class SandboxServer:
             real.status = 200
             return real
         if rule.kind == "html":
-            return html_response(rule.status, "Bad Gateway" if rule.status == 502 else "Service Unavailable")
+            return html_response(
+                rule.status, "Bad Gateway" if rule.status == 502 else "Service Unavailable"
+            )
         if rule.kind == "rate_limit":
             response = emulator.error(429, "Maximum number of requests reached. Try again later.")
             if rule.retry_after is not None:
                 reset = int(dt.datetime.now(dt.UTC).timestamp() + rule.retry_after)
                 response.headers.update(
                     {
-                        "Retry-After": str(int(rule.retry_after) if rule.retry_after == int(rule.retry_after) else rule.retry_after),
+                        "Retry-After": str(
+                            int(rule.retry_after)
+                            if rule.retry_after == int(rule.retry_after)
+                            else rule.retry_after
+                        ),
                         "X-Rate-Limit-Remaining": "0",
                         "X-Rate-Limit-Reset": str(reset),
                     }

@@ -1,0 +1,163 @@
+"""`timebill` command line. Headless commands never import textual (so they start fast and run
+from cron); only the app itself (`timebill`, `timebill demo`) loads the TUI.
+
+Exit codes: 0 done, 1 a service or the configuration failed (one clear line on stderr),
+2 bad usage, 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from core import __version__
+from core.errors import TimebillError
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--config", metavar="PATH", help="config file (default: see `timebill locate`)"
+    )
+    common.add_argument(
+        "--log-file",
+        metavar="PATH",
+        help="write request lines (keys redacted) here; also TIMEBILL_LOG",
+    )
+    parser = argparse.ArgumentParser(
+        prog="timebill",
+        description="Turn time tracked in mite or clockodo into Billomat invoice drafts.",
+        parents=[common],
+    )
+    parser.add_argument("--version", action="version", version=f"timebill {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    sub.add_parser("app", parents=[common], help="open the terminal app (the default)")
+    sub.add_parser("check", parents=[common], help="test the configured tracker and Billomat keys")
+    entries = sub.add_parser("entries", parents=[common], help="list time entries of a period")
+    entries.add_argument(
+        "--from", dest="start", metavar="DATE", help="first day (default: first of last month)"
+    )
+    entries.add_argument(
+        "--to", dest="end", metavar="DATE", help="last day (default: end of last month)"
+    )
+    entries.add_argument(
+        "--period",
+        choices=("this-month", "last-month", "this-quarter", "last-quarter"),
+        help="a preset instead of --from/--to",
+    )
+    entries.add_argument("--customer", metavar="NAME", help="the tracker's customer name or id")
+    entries.add_argument("--format", choices=("table", "csv", "json"), default="table")
+
+    sandbox = sub.add_parser(
+        "sandbox", help="serve emulated mite, clockodo and Billomat APIs on 127.0.0.1"
+    )
+    sandbox.add_argument("--port", type=int, default=0, help="port (default: a free one)")
+    sandbox.add_argument(
+        "--entries", type=int, metavar="N", help="number of time entries to generate"
+    )
+    sandbox.add_argument("--seed", type=int, default=42, help="seed of the demo data")
+    sandbox.add_argument("--state", metavar="FILE", help="keep changes in FILE across restarts")
+
+    demo = sub.add_parser("demo", help="open the app against a local sandbox (no account needed)")
+    demo.add_argument("--tracker", choices=("mite", "clockodo"), default="mite")
+    demo.add_argument("--entries", type=int, metavar="N", help="number of time entries to generate")
+
+    sub.add_parser("locate", parents=[common], help="print where timebill keeps its files")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    command = args.command or "app"
+    _setup_logging(getattr(args, "log_file", None) or os.environ.get("TIMEBILL_LOG"))
+    try:
+        return _run(command, args)
+    except TimebillError as exc:
+        print(f"timebill: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        print("timebill: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+def _run(command: str, args: argparse.Namespace) -> int:
+    if command == "sandbox":
+        from core.sandbox.run import serve
+
+        return serve(args.port, entries=args.entries, seed=args.seed, state=args.state)
+    if command == "demo":
+        from core.commands.demo import run_demo
+
+        return run_demo(tracker=args.tracker, entries=args.entries)
+    if command == "locate":
+        from core.paths import locate
+
+        config = Path(args.config) if args.config else None
+        for name, path in locate(config).items():
+            print(f"{name:12} {path}")
+        return EXIT_OK
+
+    settings = _load(args)
+    if command == "check":
+        return _check(settings)
+    if command == "entries":
+        return _entries(settings, args)
+    from tui.app import run_app
+
+    return run_app(settings, config_path=Path(args.config) if args.config else None)
+
+
+def _load(args: argparse.Namespace) -> Any:
+    from core.settings import load_settings
+
+    return load_settings(Path(args.config) if args.config else None)
+
+
+def _check(settings: Any) -> int:
+    from core.commands.check import check
+
+    rows = asyncio.run(check(settings))
+    for service, ok, text in rows:
+        print(f"{service:9} {'ok    ' if ok else 'FAILED'} {text}")
+    return EXIT_OK if all(ok for _, ok, _ in rows) else EXIT_FAILED
+
+
+def _entries(settings: Any, args: argparse.Namespace) -> int:
+    from core.commands.entries import as_csv, as_json, as_table, fetch
+    from core.connect import open_source
+    from core.periods import resolve
+
+    start, end = resolve(args.start, args.end, args.period)
+
+    async def load() -> list[Any]:
+        async with open_source(settings) as source:
+            return await fetch(source, start, end, args.customer)
+
+    entries = asyncio.run(load())
+    render = {"json": as_json, "csv": as_csv, "table": as_table}[args.format]
+    sys.stdout.write(render(entries).rstrip("\n") + "\n")
+    return EXIT_OK
+
+
+def _setup_logging(path: str | None) -> None:
+    if not path:
+        return
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    logger = logging.getLogger("timebill")
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Headless commands behind `timebill <command>`. None of them imports textual."""

@@ -1,0 +1,124 @@
+"""`timebill entries`: the configured tracker's entries for a period, as a table, CSV or JSON."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+from collections.abc import Sequence
+from decimal import ROUND_HALF_UP, Decimal
+
+from core.errors import TimebillError
+from core.models import Customer, TimeEntry
+from core.sources.base import TimeSource
+from core.table import render
+from core.text import clean
+
+FIELDS = tuple(TimeEntry.model_fields)
+CENT = Decimal("0.01")
+
+
+class UnknownCustomerError(TimebillError):
+    pass
+
+
+def entry_amount(entry: TimeEntry) -> Decimal | None:
+    """What the entry is worth as the tracker sees it (for display; invoices compute their own)."""
+    if entry.kind == "lumpsum":
+        return entry.lumpsum_amount
+    if entry.revenue is not None:
+        return entry.revenue
+    if entry.hourly_rate is not None:
+        return (entry.hours * entry.hourly_rate).quantize(CENT, ROUND_HALF_UP)
+    return None
+
+
+def entry_state(entry: TimeEntry) -> str:
+    if entry.running:
+        return "running"
+    if entry.billed:
+        return "billed"
+    return "open" if entry.billable else "not billable"
+
+
+def find_customer(customers: Sequence[Customer], wanted: str) -> Customer:
+    """By id, then exact name (case-insensitive), then a unique substring of the name."""
+    key = wanted.strip().casefold()
+    for customer in customers:
+        if customer.id == wanted.strip():
+            return customer
+    exact = [c for c in customers if c.name.casefold() == key]
+    if len(exact) == 1:
+        return exact[0]
+    partial = [c for c in customers if key and key in c.name.casefold()]
+    if len(partial) == 1:
+        return partial[0]
+    if partial:
+        names = ", ".join(clean(c.name) for c in partial[:6])
+        raise UnknownCustomerError(f"customer {wanted!r} is ambiguous: it matches {names}.")
+    known = ", ".join(clean(c.name) for c in customers[:8])
+    raise UnknownCustomerError(
+        f"unknown customer {wanted!r}."
+        + (
+            f" Known customers: {known}" + ("…" if len(customers) > 8 else "") + "."
+            if known
+            else ""
+        )
+    )
+
+
+async def fetch(
+    source: TimeSource, start: dt.date, end: dt.date, customer: str | None
+) -> list[TimeEntry]:
+    customer_id = None
+    if customer:
+        customer_id = find_customer(await source.customers(), customer).id
+    entries = await source.entries(start, end, customer_id=customer_id)
+    return sorted(entries, key=lambda e: (e.date, e.customer_name or "", e.id))
+
+
+def as_json(entries: Sequence[TimeEntry]) -> str:
+    # mode="json": dates ISO, Decimal as strings (money never becomes a float).
+    return json.dumps([e.model_dump(mode="json") for e in entries], ensure_ascii=False, indent=2)
+
+
+def as_csv(entries: Sequence[TimeEntry]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(FIELDS)
+    for entry in entries:
+        row = entry.model_dump(mode="json")
+        writer.writerow(["" if row[f] is None else clean(row[f]) for f in FIELDS])
+    return out.getvalue()
+
+
+def as_table(entries: Sequence[TimeEntry]) -> str:
+    rows = []
+    total_minutes = 0
+    total_amount = Decimal("0")
+    for e in entries:
+        amount = entry_amount(e)
+        total_minutes += e.minutes
+        total_amount += amount or 0
+        rows.append(
+            (
+                e.date.isoformat(),
+                e.customer_name or "–",
+                e.project_name or "–",
+                e.service_name or "–",
+                e.user_name or "–",
+                f"{e.hours:.2f}",
+                "" if amount is None else f"{amount:.2f}",
+                e.note,
+                entry_state(e),
+            )
+        )
+    table = render(
+        ("date", "customer", "project", "service", "user", "hours", "amount", "note", "state"),
+        rows,
+        right={5, 6},
+        max_widths={1: 24, 2: 18, 3: 16, 4: 14, 7: 40},
+    )
+    hours = Decimal(total_minutes) / 60
+    return f"{table}\n{len(entries)} entries, {hours:.2f} h, {total_amount:.2f}"

@@ -1,0 +1,63 @@
+"""Build the configured adapters from settings: the one place that knows which tracker is in use."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from core.errors import ConfigError
+
+if TYPE_CHECKING:
+    from core.billomat import Billomat
+    from core.settings import Settings
+    from core.sources.base import TimeSource
+
+TRACKER_TITLES = {"mite": "mite", "clockodo": "clockodo"}
+
+
+def _require(value: object, key: str) -> None:
+    text = value.get_secret_value() if hasattr(value, "get_secret_value") else value
+    if text is None or not str(text).strip():
+        env = "TIMEBILL_" + key.upper().replace(".", "__")
+        raise ConfigError(f"{key} is not set: add it in the setup, the config file or {env}.")
+
+
+def open_source(settings: Settings) -> TimeSource:
+    """The configured time tracker's adapter (not yet entered: use `async with`)."""
+    tracker = settings.tracker
+    if tracker == "mite":
+        from core.sources.mite import MiteSource
+
+        _require(settings.mite.account, "mite.account")
+        _require(settings.mite.api_key, "mite.api_key")
+        return MiteSource(
+            settings.mite.account, settings.mite.api_key, base_url=settings.mite.base_url or None
+        )
+    if tracker == "clockodo":
+        from core.sources.clockodo import ClockodoSource
+
+        _require(settings.clockodo.email, "clockodo.email")
+        _require(settings.clockodo.api_key, "clockodo.api_key")
+        return ClockodoSource(
+            settings.clockodo.email,
+            settings.clockodo.api_key,
+            base_url=settings.clockodo.base_url or None,
+        )
+    raise ConfigError(
+        'No time tracker chosen: set tracker = "mite" or "clockodo" in the setup, the config '
+        "file or TIMEBILL_TRACKER."
+    )
+
+
+def open_billomat(settings: Settings) -> Billomat:
+    from core.billomat import Billomat
+
+    b = settings.billomat
+    _require(b.billomat_id, "billomat.billomat_id")
+    _require(b.api_key, "billomat.api_key")
+    return Billomat(
+        b.billomat_id,
+        b.api_key,
+        base_url=b.base_url or None,
+        app_id=b.app_id or None,
+        app_secret=b.app_secret,
+    )

@@ -1,0 +1,1 @@
+"""The Textual app. Screens call core through workers; nothing here builds HTTP requests."""
