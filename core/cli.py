@@ -12,7 +12,7 @@ import asyncio
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,10 @@ from core import __version__
 from core.errors import TimebillError
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+# Opens the terminal app: (settings, config path) -> exit code. Passed in by `tui.main`, so that
+# core never imports the UI and the headless commands never load textual.
+AppLauncher = Callable[[Any, "Path | None"], int]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -75,13 +79,13 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, *, launch_app: AppLauncher | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     command = args.command or "app"
     _setup_logging(getattr(args, "log_file", None) or os.environ.get("TIMEBILL_LOG"))
     try:
-        return _run(command, args)
+        return _run(command, args, launch_app)
     except TimebillError as exc:
         print(f"timebill: {exc}", file=sys.stderr)
         return EXIT_FAILED
@@ -90,7 +94,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INTERRUPTED
 
 
-def _run(command: str, args: argparse.Namespace) -> int:
+def _run(command: str, args: argparse.Namespace, launch_app: AppLauncher | None) -> int:
+    if command in ("app", "demo") and launch_app is None:
+        print("timebill: the app is started with the `timebill` command (tui.main).", file=sys.stderr)
+        return EXIT_USAGE
     if command == "sandbox":
         from core.sandbox.run import serve
 
@@ -98,7 +105,8 @@ def _run(command: str, args: argparse.Namespace) -> int:
     if command == "demo":
         from core.commands.demo import run_demo
 
-        return run_demo(tracker=args.tracker, entries=args.entries)
+        assert launch_app is not None
+        return run_demo(launch_app, tracker=args.tracker, entries=args.entries)
     if command == "locate":
         from core.paths import locate
 
@@ -112,9 +120,8 @@ def _run(command: str, args: argparse.Namespace) -> int:
         return _check(settings)
     if command == "entries":
         return _entries(settings, args)
-    from tui.app import run_app
-
-    return run_app(settings, config_path=Path(args.config) if args.config else None)
+    assert launch_app is not None
+    return launch_app(settings, Path(args.config) if args.config else None)
 
 
 def _load(args: argparse.Namespace) -> Any:

@@ -1,0 +1,335 @@
+"""The journal (SQLite, stdlib): remembered assignments, per-client settings, and the billing
+journal that makes "create the draft, then mark the entries billed" safe across crashes.
+
+A plan moves pending -> created -> done. Entries of an active plan (pending, created, done) are
+held by a unique index, so neither a second plan in this process nor a second timebill process on
+the same journal (two SSH logins) can take them: the second `begin` fails and names them.
+Released and abandoned plans let go of their entries.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from core.errors import TimebillError
+from core.models import InvoicePlan
+
+SCHEMA_VERSION = 1
+ACTIVE_STATES = ("pending", "created", "done")
+UNFINISHED_STATES = ("pending", "created")
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS assignments (
+    account TEXT NOT NULL,          -- the tracker account, e.g. "mite:nordlicht"
+    kind TEXT NOT NULL,             -- customer | service | project
+    tracker_id TEXT NOT NULL,
+    billomat_id TEXT NOT NULL,
+    label TEXT NOT NULL DEFAULT '', -- the Billomat name at the time, for messages
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (account, kind, tracker_id)
+);
+CREATE TABLE IF NOT EXISTS client_settings (
+    account TEXT NOT NULL,
+    client_id TEXT NOT NULL,
+    settings TEXT NOT NULL,         -- JSON
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (account, client_id)
+);
+CREATE TABLE IF NOT EXISTS plans (
+    id TEXT PRIMARY KEY,
+    marker TEXT NOT NULL UNIQUE,
+    account TEXT NOT NULL,
+    client_id TEXT NOT NULL,
+    state TEXT NOT NULL,
+    into_draft TEXT,                -- set when the lines go into an existing draft
+    invoice_id TEXT,
+    invoice_number TEXT,
+    plan TEXT NOT NULL,             -- the InvoicePlan as JSON
+    error TEXT,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS plan_entries (
+    plan_id TEXT NOT NULL REFERENCES plans(id),
+    account TEXT NOT NULL,
+    entry_id TEXT NOT NULL,
+    active INTEGER NOT NULL DEFAULT 1,
+    marked INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (plan_id, entry_id)
+);
+-- The invariant "no entry on two invoices", enforced by the database itself.
+CREATE UNIQUE INDEX IF NOT EXISTS one_active_plan_per_entry
+    ON plan_entries (account, entry_id) WHERE active = 1;
+CREATE INDEX IF NOT EXISTS plans_by_state ON plans (state);
+"""
+
+
+class EntriesInProgressError(TimebillError):
+    """Some entries already belong to another unfinished or finished plan."""
+
+    def __init__(self, message: str, entry_ids: Iterable[str]) -> None:
+        super().__init__(message)
+        self.entry_ids = tuple(entry_ids)
+
+
+@dataclass(frozen=True)
+class PlanRecord:
+    id: str
+    marker: str
+    account: str
+    client_id: str
+    state: str
+    into_draft: str | None
+    invoice_id: str | None
+    invoice_number: str | None
+    error: str | None
+    created_at: str
+    updated_at: str
+    plan: InvoicePlan
+    entry_ids: tuple[str, ...]
+    marked_ids: tuple[str, ...]
+
+    @property
+    def unmarked_ids(self) -> tuple[str, ...]:
+        marked = set(self.marked_ids)
+        return tuple(e for e in self.entry_ids if e not in marked)
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+class Journal:
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        # isolation_level=None: we open transactions ourselves (BEGIN IMMEDIATE takes the write
+        # lock up front, so two processes serialise instead of failing half-way).
+        self._db = sqlite3.connect(self.path, timeout=15.0, isolation_level=None)
+        self._db.row_factory = sqlite3.Row
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.execute("PRAGMA foreign_keys=ON")
+        self._db.executescript(SCHEMA)
+        with self._write() as db:
+            db.execute(
+                "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)",
+                (str(SCHEMA_VERSION),),
+            )
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> Journal:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self._db
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        else:
+            self._db.execute("COMMIT")
+
+    # -- assignments -----------------------------------------------------------------------
+    def assignments(self, account: str, kind: str) -> dict[str, str]:
+        rows = self._db.execute(
+            "SELECT tracker_id, billomat_id FROM assignments WHERE account = ? AND kind = ?",
+            (account, kind),
+        )
+        return {row["tracker_id"]: row["billomat_id"] for row in rows}
+
+    def assign(self, account: str, kind: str, tracker_id: str, billomat_id: str, label: str = "") -> None:
+        with self._write() as db:
+            db.execute(
+                "INSERT INTO assignments (account, kind, tracker_id, billomat_id, label, updated_at)"
+                " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (account, kind, tracker_id) DO UPDATE SET"
+                " billomat_id = excluded.billomat_id, label = excluded.label,"
+                " updated_at = excluded.updated_at",
+                (account, kind, tracker_id, billomat_id, label, _now()),
+            )
+
+    def unassign(self, account: str, kind: str, tracker_id: str) -> None:
+        with self._write() as db:
+            db.execute(
+                "DELETE FROM assignments WHERE account = ? AND kind = ? AND tracker_id = ?",
+                (account, kind, tracker_id),
+            )
+
+    # -- per-client settings -----------------------------------------------------------------
+    def client_settings(self, account: str, client_id: str) -> dict[str, Any]:
+        row = self._db.execute(
+            "SELECT settings FROM client_settings WHERE account = ? AND client_id = ?",
+            (account, client_id),
+        ).fetchone()
+        return json.loads(row["settings"]) if row else {}
+
+    def set_client_settings(self, account: str, client_id: str, settings: dict[str, Any]) -> None:
+        with self._write() as db:
+            db.execute(
+                "INSERT INTO client_settings (account, client_id, settings, updated_at)"
+                " VALUES (?, ?, ?, ?) ON CONFLICT (account, client_id) DO UPDATE SET"
+                " settings = excluded.settings, updated_at = excluded.updated_at",
+                (account, client_id, json.dumps(settings, default=str), _now()),
+            )
+
+    # -- the billing journal -------------------------------------------------------------------
+    def begin(self, plan: InvoicePlan, account: str, *, into_draft: str | None = None) -> PlanRecord:
+        """Record the plan as pending and take its entries. Raises EntriesInProgressError (and
+        records nothing) when any entry is already held by another plan."""
+        now = _now()
+        with self._write() as db:
+            held = self._held(db, account, plan.entry_ids)
+            if held:
+                raise EntriesInProgressError(
+                    f"{len(held)} of these entries are already on another invoice or being billed"
+                    " (an unfinished invoice or another timebill session): reload the entries,"
+                    " or run `timebill resume` to finish unfinished invoices.",
+                    held,
+                )
+            db.execute(
+                "INSERT INTO plans (id, marker, account, client_id, state, into_draft, plan,"
+                " created_at, updated_at) VALUES (?, ?, ?, ?, 'pending', ?, ?, ?, ?)",
+                (plan.id, plan.marker, account, plan.client_id, into_draft,
+                 plan.model_dump_json(), now, now),
+            )
+            db.executemany(
+                "INSERT INTO plan_entries (plan_id, account, entry_id) VALUES (?, ?, ?)",
+                [(plan.id, account, entry_id) for entry_id in plan.entry_ids],
+            )
+        return self.plan(plan.id)
+
+    @staticmethod
+    def _held(db: sqlite3.Connection, account: str, entry_ids: Iterable[str]) -> list[str]:
+        ids = list(entry_ids)
+        held: list[str] = []
+        for chunk in range(0, len(ids), 500):
+            part = ids[chunk : chunk + 500]
+            marks = ",".join("?" * len(part))
+            held += [
+                row[0]
+                for row in db.execute(
+                    f"SELECT entry_id FROM plan_entries WHERE active = 1 AND account = ?"
+                    f" AND entry_id IN ({marks})",
+                    (account, *part),
+                )
+            ]
+        return held
+
+    def record_created(self, plan_id: str, invoice_id: str, invoice_number: str | None = None) -> None:
+        self._set(plan_id, "created", invoice_id=invoice_id, invoice_number=invoice_number, error=None)
+
+    def record_marked(self, plan_id: str, entry_ids: Iterable[str]) -> None:
+        ids = list(entry_ids)
+        if not ids:
+            return
+        with self._write() as db:
+            db.executemany(
+                "UPDATE plan_entries SET marked = 1 WHERE plan_id = ? AND entry_id = ?",
+                [(plan_id, entry_id) for entry_id in ids],
+            )
+            db.execute("UPDATE plans SET updated_at = ? WHERE id = ?", (_now(), plan_id))
+
+    def record_done(self, plan_id: str) -> None:
+        self._set(plan_id, "done", error=None)
+
+    def record_error(self, plan_id: str, error: str) -> None:
+        """Keep the state (resume continues from it) and remember what went wrong."""
+        with self._write() as db:
+            db.execute("UPDATE plans SET error = ?, updated_at = ? WHERE id = ?", (error, _now(), plan_id))
+
+    def record_abandoned(self, plan_id: str, reason: str) -> None:
+        """A pending plan whose draft never came to be: its entries are free again."""
+        self._set(plan_id, "abandoned", error=reason, release=True)
+
+    def record_released(self, plan_id: str, reason: str = "") -> None:
+        """The draft was deleted and the entries released in the tracker."""
+        self._set(plan_id, "released", error=reason or None, release=True)
+
+    def _set(self, plan_id: str, state: str, *, release: bool = False, **fields: Any) -> None:
+        columns = ", ".join(f"{name} = ?" for name in fields)
+        with self._write() as db:
+            cursor = db.execute(
+                f"UPDATE plans SET state = ?, updated_at = ?{', ' + columns if columns else ''}"
+                " WHERE id = ?",
+                (state, _now(), *fields.values(), plan_id),
+            )
+            if cursor.rowcount != 1:
+                raise KeyError(plan_id)
+            if release:
+                db.execute("UPDATE plan_entries SET active = 0 WHERE plan_id = ?", (plan_id,))
+
+    # -- reading -------------------------------------------------------------------------------
+    def plan(self, plan_id: str) -> PlanRecord:
+        row = self._db.execute("SELECT * FROM plans WHERE id = ?", (plan_id,)).fetchone()
+        if row is None:
+            raise KeyError(plan_id)
+        return self._record(row)
+
+    def plans(self, *states: str, account: str | None = None) -> list[PlanRecord]:
+        query = "SELECT * FROM plans"
+        clauses, args = [], []
+        if states:
+            clauses.append(f"state IN ({','.join('?' * len(states))})")
+            args += list(states)
+        if account is not None:
+            clauses.append("account = ?")
+            args.append(account)
+        if clauses:
+            query += " WHERE " + " AND ".join(clauses)
+        rows = self._db.execute(query + " ORDER BY created_at, id", args).fetchall()
+        return [self._record(row) for row in rows]
+
+    def unfinished(self, account: str | None = None) -> list[PlanRecord]:
+        return self.plans(*UNFINISHED_STATES, account=account)
+
+    def in_progress(self, account: str) -> set[str]:
+        """Entry ids of unfinished plans: shown as "in progress", never selectable."""
+        rows = self._db.execute(
+            "SELECT e.entry_id FROM plan_entries e JOIN plans p ON p.id = e.plan_id"
+            " WHERE e.account = ? AND e.active = 1 AND p.state IN ('pending', 'created')",
+            (account,),
+        )
+        return {row[0] for row in rows}
+
+    def held(self, account: str) -> set[str]:
+        """Entry ids of every active plan (unfinished or done)."""
+        rows = self._db.execute(
+            "SELECT entry_id FROM plan_entries WHERE account = ? AND active = 1", (account,)
+        )
+        return {row[0] for row in rows}
+
+    def _record(self, row: sqlite3.Row) -> PlanRecord:
+        entries = self._db.execute(
+            "SELECT entry_id, marked FROM plan_entries WHERE plan_id = ? ORDER BY rowid", (row["id"],)
+        ).fetchall()
+        return PlanRecord(
+            id=row["id"],
+            marker=row["marker"],
+            account=row["account"],
+            client_id=row["client_id"],
+            state=row["state"],
+            into_draft=row["into_draft"],
+            invoice_id=row["invoice_id"],
+            invoice_number=row["invoice_number"],
+            error=row["error"],
+            created_at=row["created_at"],
+            updated_at=row["updated_at"],
+            plan=InvoicePlan.model_validate_json(row["plan"]),
+            entry_ids=tuple(e["entry_id"] for e in entries),
+            marked_ids=tuple(e["entry_id"] for e in entries if e["marked"]),
+        )

@@ -1,0 +1,126 @@
+"""The journal: assignments remembered, plan states, and entries held by exactly one plan."""
+
+from __future__ import annotations
+
+import datetime as dt
+import subprocess
+import sys
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from core.journal import EntriesInProgressError, Journal
+from core.models import InvoiceLine, InvoicePlan, TaxTotal
+
+ACCOUNT = "mite:nordlicht"
+
+
+def make_plan(plan_id: str, entry_ids: tuple[str, ...], client_id: str = "7") -> InvoicePlan:
+    line = InvoiceLine(
+        title="Entwicklung",
+        quantity=Decimal("1.50"),
+        unit_price=Decimal("95"),
+        tax_rate=Decimal("19"),
+        entry_ids=entry_ids,
+        total_net=Decimal("142.50"),
+    )
+    return InvoicePlan(
+        id=plan_id,
+        marker=f"timebill:{plan_id}",
+        source="mite",
+        client_id=client_id,
+        service_start=dt.date(2026, 10, 1),
+        service_end=dt.date(2026, 10, 31),
+        lines=(line,),
+        entry_ids=entry_ids,
+        total_net=Decimal("142.50"),
+        taxes=(TaxTotal(name="MwSt", rate=Decimal("19"), net=Decimal("142.50"), amount=Decimal("27.08")),),
+        total_gross=Decimal("169.58"),
+    )
+
+
+@pytest.fixture
+def journal(tmp_path: Path) -> Journal:
+    with Journal(tmp_path / "data" / "journal.sqlite3") as j:
+        yield j
+
+
+def test_assignments_are_remembered_per_account(tmp_path: Path) -> None:
+    path = tmp_path / "j.sqlite3"
+    with Journal(path) as j:
+        j.assign(ACCOUNT, "customer", "207", "4711", "Müller & Söhne GmbH")
+        j.assign(ACCOUNT, "customer", "207", "4712")  # changed mind
+        j.assign("clockodo:anna@x.de", "customer", "207", "1")
+        j.assign(ACCOUNT, "service", "55", "901")
+    with Journal(path) as j:
+        assert j.assignments(ACCOUNT, "customer") == {"207": "4712"}
+        assert j.assignments(ACCOUNT, "service") == {"55": "901"}
+        j.unassign(ACCOUNT, "service", "55")
+        assert j.assignments(ACCOUNT, "service") == {}
+
+
+def test_client_settings_round_trip(journal: Journal) -> None:
+    journal.set_client_settings(ACCOUNT, "4711", {"rounding": 15, "rate": "110.00"})
+    assert journal.client_settings(ACCOUNT, "4711") == {"rounding": 15, "rate": "110.00"}
+    assert journal.client_settings(ACCOUNT, "9") == {}
+
+
+def test_plan_moves_through_its_states(journal: Journal) -> None:
+    plan = make_plan("p1", ("1", "2", "3"))
+    record = journal.begin(plan, ACCOUNT)
+    assert record.state == "pending" and record.plan == plan
+    assert journal.in_progress(ACCOUNT) == {"1", "2", "3"}
+    journal.record_created("p1", "7563765", "RE198")
+    journal.record_marked("p1", ["1", "3"])
+    record = journal.plan("p1")
+    assert (record.state, record.invoice_id, record.unmarked_ids) == ("created", "7563765", ("2",))
+    assert [r.id for r in journal.unfinished()] == ["p1"]
+    journal.record_marked("p1", ["2"])
+    journal.record_done("p1")
+    assert journal.unfinished() == []
+    assert journal.in_progress(ACCOUNT) == set()
+    assert journal.held(ACCOUNT) == {"1", "2", "3"}
+
+
+def test_an_entry_cannot_enter_two_plans(journal: Journal) -> None:
+    journal.begin(make_plan("p1", ("1", "2")), ACCOUNT)
+    with pytest.raises(EntriesInProgressError) as info:
+        journal.begin(make_plan("p2", ("2", "3")), ACCOUNT)
+    assert info.value.entry_ids == ("2",)
+    assert "already on another invoice or being billed" in str(info.value)
+    with pytest.raises(KeyError):
+        journal.plan("p2")  # nothing of the refused plan was recorded
+    # The same entry id in another tracker account is another entry.
+    journal.begin(make_plan("p3", ("2",)), "clockodo:anna@x.de")
+
+
+def test_released_and_abandoned_plans_free_their_entries(journal: Journal) -> None:
+    journal.begin(make_plan("p1", ("1",)), ACCOUNT)
+    journal.record_abandoned("p1", "no draft found")
+    journal.begin(make_plan("p2", ("1",)), ACCOUNT)
+    journal.record_created("p2", "9")
+    journal.record_released("p2", "draft deleted in Billomat")
+    assert journal.held(ACCOUNT) == set()
+    journal.begin(make_plan("p3", ("1",)), ACCOUNT)
+    assert [r.state for r in journal.plans()] == ["abandoned", "released", "pending"]
+
+
+def test_a_second_process_on_the_same_journal_sees_the_entries_taken(journal: Journal) -> None:
+    journal.begin(make_plan("p1", ("1", "2")), ACCOUNT)
+    script = (
+        "import sys\n"
+        "from core.journal import Journal, EntriesInProgressError\n"
+        f"sys.path.insert(0, {str(Path(__file__).parent)!r})\n"
+        "from test_journal import make_plan\n"
+        f"j = Journal({str(journal.path)!r})\n"
+        "try:\n"
+        f"    j.begin(make_plan('p9', ('2', '5')), {ACCOUNT!r})\n"
+        "except EntriesInProgressError as exc:\n"
+        "    print('refused', exc.entry_ids)\n"
+    )
+    root = Path(__file__).resolve().parent.parent
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, cwd=root, check=True
+    )
+    assert result.stdout.strip() == "refused ('2',)"
