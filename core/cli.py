@@ -96,7 +96,9 @@ def main(argv: Sequence[str] | None = None, *, launch_app: AppLauncher | None = 
 
 def _run(command: str, args: argparse.Namespace, launch_app: AppLauncher | None) -> int:
     if command in ("app", "demo") and launch_app is None:
-        print("timebill: the app is started with the `timebill` command (tui.main).", file=sys.stderr)
+        print(
+            "timebill: the app is started with the `timebill` command (tui.main).", file=sys.stderr
+        )
         return EXIT_USAGE
     if command == "sandbox":
         from core.sandbox.run import serve
@@ -108,10 +110,11 @@ def _run(command: str, args: argparse.Namespace, launch_app: AppLauncher | None)
         assert launch_app is not None
         return run_demo(launch_app, tracker=args.tracker, entries=args.entries)
     if command == "locate":
-        from core.paths import locate
+        from core.paths import CONFIG_ENV, locations
 
-        config = Path(args.config) if args.config else None
-        for name, path in locate(config).items():
+        if args.config:
+            os.environ[CONFIG_ENV] = args.config
+        for name, path in locations().items():
             print(f"{name:12} {path}")
         return EXIT_OK
 

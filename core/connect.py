@@ -14,11 +14,17 @@ if TYPE_CHECKING:
 TRACKER_TITLES = {"mite": "mite", "clockodo": "clockodo"}
 
 
-def _require(value: object, key: str) -> None:
-    text = value.get_secret_value() if hasattr(value, "get_secret_value") else value
-    if text is None or not str(text).strip():
+def _require(value: str | None, key: str) -> str:
+    if value is None or not str(value).strip():
         env = "TIMEBILL_" + key.upper().replace(".", "__")
         raise ConfigError(f"{key} is not set: add it in the setup, the config file or {env}.")
+    return value
+
+
+def _require_key(value: object, key: str) -> object:
+    text = value.get_secret_value() if hasattr(value, "get_secret_value") else value
+    _require(None if text is None else str(text), key)
+    return value
 
 
 def open_source(settings: Settings) -> TimeSource:
@@ -27,19 +33,17 @@ def open_source(settings: Settings) -> TimeSource:
     if tracker == "mite":
         from core.sources.mite import MiteSource
 
-        _require(settings.mite.account, "mite.account")
-        _require(settings.mite.api_key, "mite.api_key")
         return MiteSource(
-            settings.mite.account, settings.mite.api_key, base_url=settings.mite.base_url or None
+            _require(settings.mite.account, "mite.account"),
+            _require_key(settings.mite.api_key, "mite.api_key"),
+            base_url=settings.mite.base_url or None,
         )
     if tracker == "clockodo":
         from core.sources.clockodo import ClockodoSource
 
-        _require(settings.clockodo.email, "clockodo.email")
-        _require(settings.clockodo.api_key, "clockodo.api_key")
         return ClockodoSource(
-            settings.clockodo.email,
-            settings.clockodo.api_key,
+            _require(settings.clockodo.email, "clockodo.email"),
+            _require_key(settings.clockodo.api_key, "clockodo.api_key"),
             base_url=settings.clockodo.base_url or None,
         )
     raise ConfigError(
@@ -52,11 +56,9 @@ def open_billomat(settings: Settings) -> Billomat:
     from core.billomat import Billomat
 
     b = settings.billomat
-    _require(b.billomat_id, "billomat.billomat_id")
-    _require(b.api_key, "billomat.api_key")
     return Billomat(
-        b.billomat_id,
-        b.api_key,
+        _require(b.billomat_id, "billomat.billomat_id"),
+        _require_key(b.api_key, "billomat.api_key"),
         base_url=b.base_url or None,
         app_id=b.app_id or None,
         app_secret=b.app_secret,

@@ -52,6 +52,7 @@ CREATE TABLE IF NOT EXISTS plans (
     into_draft TEXT,                -- set when the lines go into an existing draft
     invoice_id TEXT,
     invoice_number TEXT,
+    final INTEGER NOT NULL DEFAULT 0, -- the invoice left DRAFT: it can no longer be deleted
     plan TEXT NOT NULL,             -- the InvoicePlan as JSON
     error TEXT,
     created_at TEXT NOT NULL,
@@ -91,6 +92,7 @@ class PlanRecord:
     invoice_id: str | None
     invoice_number: str | None
     error: str | None
+    final: bool
     created_at: str
     updated_at: str
     plan: InvoicePlan
@@ -153,7 +155,9 @@ class Journal:
         )
         return {row["tracker_id"]: row["billomat_id"] for row in rows}
 
-    def assign(self, account: str, kind: str, tracker_id: str, billomat_id: str, label: str = "") -> None:
+    def assign(
+        self, account: str, kind: str, tracker_id: str, billomat_id: str, label: str = ""
+    ) -> None:
         with self._write() as db:
             db.execute(
                 "INSERT INTO assignments (account, kind, tracker_id, billomat_id, label, updated_at)"
@@ -188,7 +192,9 @@ class Journal:
             )
 
     # -- the billing journal -------------------------------------------------------------------
-    def begin(self, plan: InvoicePlan, account: str, *, into_draft: str | None = None) -> PlanRecord:
+    def begin(
+        self, plan: InvoicePlan, account: str, *, into_draft: str | None = None
+    ) -> PlanRecord:
         """Record the plan as pending and take its entries. Raises EntriesInProgressError (and
         records nothing) when any entry is already held by another plan."""
         now = _now()
@@ -204,8 +210,16 @@ class Journal:
             db.execute(
                 "INSERT INTO plans (id, marker, account, client_id, state, into_draft, plan,"
                 " created_at, updated_at) VALUES (?, ?, ?, ?, 'pending', ?, ?, ?, ?)",
-                (plan.id, plan.marker, account, plan.client_id, into_draft,
-                 plan.model_dump_json(), now, now),
+                (
+                    plan.id,
+                    plan.marker,
+                    account,
+                    plan.client_id,
+                    into_draft,
+                    plan.model_dump_json(),
+                    now,
+                    now,
+                ),
             )
             db.executemany(
                 "INSERT INTO plan_entries (plan_id, account, entry_id) VALUES (?, ?, ?)",
@@ -230,8 +244,12 @@ class Journal:
             ]
         return held
 
-    def record_created(self, plan_id: str, invoice_id: str, invoice_number: str | None = None) -> None:
-        self._set(plan_id, "created", invoice_id=invoice_id, invoice_number=invoice_number, error=None)
+    def record_created(
+        self, plan_id: str, invoice_id: str, invoice_number: str | None = None
+    ) -> None:
+        self._set(
+            plan_id, "created", invoice_id=invoice_id, invoice_number=invoice_number, error=None
+        )
 
     def record_marked(self, plan_id: str, entry_ids: Iterable[str]) -> None:
         ids = list(entry_ids)
@@ -247,10 +265,16 @@ class Journal:
     def record_done(self, plan_id: str) -> None:
         self._set(plan_id, "done", error=None)
 
+    def record_final(self, plan_id: str) -> None:
+        with self._write() as db:
+            db.execute("UPDATE plans SET final = 1, updated_at = ? WHERE id = ?", (_now(), plan_id))
+
     def record_error(self, plan_id: str, error: str) -> None:
         """Keep the state (resume continues from it) and remember what went wrong."""
         with self._write() as db:
-            db.execute("UPDATE plans SET error = ?, updated_at = ? WHERE id = ?", (error, _now(), plan_id))
+            db.execute(
+                "UPDATE plans SET error = ?, updated_at = ? WHERE id = ?", (error, _now(), plan_id)
+            )
 
     def record_abandoned(self, plan_id: str, reason: str) -> None:
         """A pending plan whose draft never came to be: its entries are free again."""
@@ -315,7 +339,8 @@ class Journal:
 
     def _record(self, row: sqlite3.Row) -> PlanRecord:
         entries = self._db.execute(
-            "SELECT entry_id, marked FROM plan_entries WHERE plan_id = ? ORDER BY rowid", (row["id"],)
+            "SELECT entry_id, marked FROM plan_entries WHERE plan_id = ? ORDER BY rowid",
+            (row["id"],),
         ).fetchall()
         return PlanRecord(
             id=row["id"],
@@ -327,6 +352,7 @@ class Journal:
             invoice_id=row["invoice_id"],
             invoice_number=row["invoice_number"],
             error=row["error"],
+            final=bool(row["final"]),
             created_at=row["created_at"],
             updated_at=row["updated_at"],
             plan=InvoicePlan.model_validate_json(row["plan"]),

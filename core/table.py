@@ -14,7 +14,8 @@ def width(text: str) -> int:
 
 def fit(text: str, size: int) -> str:
     """`text` cut or padded to `size` terminal cells."""
-    out, used = [], 0
+    out: list[str] = []
+    used = 0
     for ch in text:
         w = 2 if unicodedata.east_asian_width(ch) in "WF" else 1
         if used + w > size:

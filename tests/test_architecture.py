@@ -14,9 +14,7 @@ UI_PACKAGES = ("textual", "rich", "tui")
 
 
 def core_modules() -> list[str]:
-    return sorted(
-        info.name for info in pkgutil.walk_packages(core.__path__, prefix="core.")
-    )
+    return sorted(info.name for info in pkgutil.walk_packages(core.__path__, prefix="core."))
 
 
 def loaded_after_import(modules: list[str]) -> dict[str, list[str]]:
@@ -30,7 +28,9 @@ def loaded_after_import(modules: list[str]) -> dict[str, list[str]]:
     )
     # One interpreter per module would be exact but slow; importing in order and reporting the
     # first module after which a UI package appears names the culprit just as well.
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    )
     return json.loads(result.stdout)
 
 
@@ -70,5 +70,7 @@ def test_no_core_source_file_names_a_ui_package() -> None:
                 names = [alias.name for alias in node.names]
             elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
                 names = [node.module]
-            offenders += [f"{path.relative_to(root)}: {n}" for n in names if n.split(".")[0] in UI_PACKAGES]
+            offenders += [
+                f"{path.relative_to(root)}: {n}" for n in names if n.split(".")[0] in UI_PACKAGES
+            ]
     assert not offenders

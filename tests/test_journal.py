@@ -35,7 +35,11 @@ def make_plan(plan_id: str, entry_ids: tuple[str, ...], client_id: str = "7") ->
         lines=(line,),
         entry_ids=entry_ids,
         total_net=Decimal("142.50"),
-        taxes=(TaxTotal(name="MwSt", rate=Decimal("19"), net=Decimal("142.50"), amount=Decimal("27.08")),),
+        taxes=(
+            TaxTotal(
+                name="MwSt", rate=Decimal("19"), net=Decimal("142.50"), amount=Decimal("27.08")
+            ),
+        ),
         total_gross=Decimal("169.58"),
     )
 

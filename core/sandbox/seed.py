@@ -246,8 +246,8 @@ def build_world(seed: int = 42, entries: int | None = None, today: dt.date | Non
     plan: list[tuple[dt.date, int]] = []
     if entries is None:
         for day in workdays:
-            for user in world.users:
-                plan.extend((day, user.key) for _ in range(rng.randint(2, 5)))
+            for person in world.users:
+                plan.extend((day, person.key) for _ in range(rng.randint(2, 5)))
     else:
         for i in range(entries):
             plan.append((workdays[i * len(workdays) // entries], rng.randint(1, len(world.users))))

@@ -11,7 +11,7 @@ import json
 import os
 import threading
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 
 class Store:
@@ -20,8 +20,10 @@ class Store:
         self._data: dict[tuple[str, str], dict[str, dict[str, Any]]] = {}
         self._counters: dict[tuple[str, str], int] = {}
         self.log_path = Path(log_path) if log_path else None
-        self._log = None
+        self._log: TextIO | None = None
         self.meta: dict[str, Any] = {}
+        # Goes up with every change: emulators key their caches of filtered lists on it.
+        self.version = 0
 
     # -- reading ---------------------------------------------------------------------------
     def collection(self, service: str, name: str) -> dict[str, dict[str, Any]]:
@@ -37,17 +39,20 @@ class Store:
         obj_id = str(obj["id"])
         self.collection(service, name)[obj_id] = obj
         self._bump(service, name, obj_id)
+        self.version += 1
 
     def put(self, service: str, name: str, obj: dict[str, Any]) -> None:
         with self.lock:
             obj_id = str(obj["id"])
             self.collection(service, name)[obj_id] = obj
             self._bump(service, name, obj_id)
+            self.version += 1
             self._append({"s": service, "c": name, "id": obj_id, "o": obj})
 
     def delete(self, service: str, name: str, obj_id: str) -> dict[str, Any] | None:
         with self.lock:
             gone = self.collection(service, name).pop(str(obj_id), None)
+            self.version += 1
             if gone is not None:
                 self._append({"s": service, "c": name, "id": str(obj_id), "del": True})
             return gone
@@ -104,6 +109,7 @@ class Store:
                     self.collection(*key)[change["id"]] = change["o"]
                     self._bump(change["s"], change["c"], change["id"])
                 applied += 1
+        self.version += 1
         self._log = self.log_path.open("a", encoding="utf-8")
         return applied
 

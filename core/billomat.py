@@ -1,0 +1,373 @@
+"""The Billomat adapter: account check, clients, articles, taxes, units, and invoice drafts
+(shared/api/billomat.md). Wire quirks are normalised in `core.billomat_wire`; every request goes
+through `core.http.ServiceClient`, which honours X-Rate-Limit-Remaining/-Reset (300 requests per
+15 minutes without a registered app, §2).
+
+Creating a draft is one request with all items nested. A POST is never retried once it went out
+(NetworkError.outcome_unknown): the draft carries the plan's marker in `customfield`, and
+`find_by_marker` finds it again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import httpx
+
+from core import billomat_wire as wire
+from core.billomat_wire import InvoiceItem
+from core.errors import (
+    ConfigError,
+    ConflictError,
+    NotFoundError,
+    ServiceError,
+    UnknownAccountError,
+    ValidationError,
+)
+from core.http import RetryPolicy, ServiceClient, json_error_text, reveal
+from core.models import (
+    Account,
+    Article,
+    BillomatClient,
+    Invoice,
+    InvoiceLine,
+    InvoicePlan,
+    Tax,
+    Unit,
+)
+
+__all__ = ["Billomat", "InvoiceItem", "check_billomat_id"]
+
+MAX_PER_PAGE = 1000  # Billomat's maximum page size (§1)
+_BARE_ID = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
+_XML_ERROR = re.compile(r"<error>(.*?)</error>", re.S)
+
+
+def check_billomat_id(billomat_id: str) -> str:
+    """The bare Billomat ID (the subdomain), or ConfigError saying what to enter instead."""
+    value = (billomat_id or "").strip()
+    example = "e.g. 'nordlicht' for https://nordlicht.billomat.net"
+    if not value:
+        raise ConfigError(
+            "The Billomat ID is missing: enter the first part of your Billomat address, "
+            f"{example}.",
+            service="billomat",
+        )
+    if not _BARE_ID.match(value):
+        host = re.sub(r"^[a-z]+://", "", value, flags=re.I).split("/")[0]
+        hint = host.split(".")[0] if host.lower().endswith(".billomat.net") else ""
+        if hint and _BARE_ID.match(hint):
+            example = f"here {hint!r}"
+        raise ConfigError(
+            f"The Billomat ID {value!r} is not a bare ID: enter only the first part of your "
+            f"Billomat address, {example} (no https://, dots or slashes).",
+            service="billomat",
+        )
+    return value
+
+
+def _error_text(response: httpx.Response) -> str | None:
+    """`{"errors":{"error":"msg"}}` (error may be a list), or the XML equivalent."""
+    found = json_error_text(response, ("errors", "error"), ("error",), ("message",))
+    if found:
+        return found
+    if "xml" in response.headers.get("Content-Type", ""):
+        messages = _XML_ERROR.findall(response.text)
+        return "; ".join(m.strip() for m in messages) or None
+    return None
+
+
+class Billomat:
+    """Async context manager: `async with Billomat(id, key) as billomat: ...`."""
+
+    service = "billomat"
+
+    def __init__(
+        self,
+        billomat_id: str,
+        api_key: Any,
+        *,
+        base_url: str | None = None,
+        app_id: str | None = None,
+        app_secret: Any = None,
+        retry: RetryPolicy | None = None,
+        page_size: int = MAX_PER_PAGE,
+    ) -> None:
+        self.billomat_id = check_billomat_id(billomat_id)
+        key = reveal(api_key).strip()
+        if not key:
+            raise ConfigError(
+                "The Billomat API key is missing: create one in Billomat under Einstellungen > "
+                "Administration > Benutzer and enter it in the setup.",
+                service="billomat",
+            )
+        secret = reveal(app_secret).strip() if app_secret is not None else ""
+        app = (app_id or "").strip()
+        if bool(app) != bool(secret):
+            raise ConfigError(
+                "Billomat: set both app_id and app_secret (a registered app) or neither.",
+                service="billomat",
+            )
+        headers = {"X-BillomatApiKey": key}
+        if app:
+            headers.update({"X-AppId": app, "X-AppSecret": secret})
+        # A base_url may name the account with "{billomat_id}" (the sandbox's /billomat/{id}).
+        url = (base_url or "https://{billomat_id}.billomat.net").replace(
+            "{billomat_id}", self.billomat_id
+        )
+        self.page_size = max(1, min(MAX_PER_PAGE, page_size))
+        self.http = ServiceClient(
+            "billomat",
+            url,
+            headers=headers,
+            secrets=[key, secret],
+            error_message=_error_text,
+            retry=retry,
+        )
+
+    def __repr__(self) -> str:
+        return f"<Billomat {self.billomat_id} at {self.http.base_url}>"
+
+    async def __aenter__(self) -> Billomat:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self.http.aclose()
+
+    @property
+    def requests_sent(self) -> int:
+        return self.http.requests_sent
+
+    # -- account and master data ----------------------------------------------------------
+    async def verify(self) -> Account:
+        """Who the key belongs to (GET /clients/myself: the account's own data)."""
+        me = wire.single(await self._get("/api/clients/myself"), "client")
+        return Account(
+            service="billomat",
+            name=wire.text(me.get("name")) or self.billomat_id,
+            id=self.billomat_id,
+            currency=wire.optional(me.get("currency_code")) or "EUR",
+        )
+
+    async def clients(self) -> list[BillomatClient]:
+        rows = await self._all("/api/clients", "clients", "client")
+        return [wire.to_client(row) for row in rows]
+
+    async def taxes(self) -> list[Tax]:
+        return [wire.to_tax(row) for row in await self._all("/api/taxes", "taxes", "tax")]
+
+    async def units(self) -> list[Unit]:
+        return [wire.to_unit(row) for row in await self._all("/api/units", "units", "unit")]
+
+    async def articles(self) -> list[Article]:
+        """Articles with their unit's name and tax rate resolved (the API gives only ids)."""
+        rows, units, taxes = await asyncio.gather(
+            self._all("/api/articles", "articles", "article"), self.units(), self.taxes()
+        )
+        by_unit = {unit.id: unit for unit in units}
+        by_tax = {tax.id: tax for tax in taxes}
+        return [wire.to_article(row, by_unit, by_tax) for row in rows]
+
+    # -- invoices ---------------------------------------------------------------------------
+    async def create_draft(self, plan: InvoicePlan) -> Invoice:
+        """One POST creates the draft with all its items; the plan's marker goes into
+        `customfield`, set again with PUT /{id}/customfield if the create did not take it
+        (digest UNCERTAIN 6). `item_count` is read back, so a caller can see every line landed."""
+        if not plan.lines:
+            raise ValueError("an invoice plan needs at least one line")
+        created = wire.single(
+            await self._send("POST", "/api/invoices", wire.plan_body(plan)), "invoice"
+        )
+        invoice_id = wire.text(created.get("id"))
+        if wire.text(created.get("customfield")) != plan.marker:
+            try:
+                await self._send(
+                    "PUT",
+                    f"/api/invoices/{invoice_id}/customfield",
+                    {"invoice": {"customfield": plan.marker}},
+                )
+            except ServiceError as exc:
+                number = wire.text(created.get("invoice_number")) or invoice_id
+                exc.message = (
+                    f"Billomat created draft {number} (id {invoice_id}) but did not store its "
+                    f"marker: {exc.message} Delete that draft in Billomat before trying again, "
+                    "or it cannot be recognised as this invoice."
+                )
+                exc.args = (exc.message,)
+                raise
+            created = {**created, "customfield": plan.marker}
+        # Whether the POST answer nests the items is UNCERTAIN (5): count them with one small
+        # read. The draft exists and carries its marker by now, so a failed count must not turn
+        # the create into an error (a retry would find the draft, but the user would see a failure).
+        total: int | None = None
+        try:
+            _, total = await self._page(
+                "/api/invoice-items",
+                "invoice-items",
+                "invoice-item",
+                {"invoice_id": invoice_id},
+                page=1,
+                per_page=1,
+            )
+        except ServiceError:
+            total = None
+        return wire.to_invoice(created, item_count=total)
+
+    async def add_items(
+        self,
+        invoice_id: str,
+        lines: Iterable[InvoiceLine],
+        *,
+        markers: Sequence[str] | None = None,
+    ) -> list[InvoiceItem]:
+        """Append `lines` to a draft, one POST each (Billomat has no batch endpoint); they land
+        after the existing items. `markers` (one per line) go into each item's `customfield`,
+        so a crashed run can tell which lines already arrived."""
+        lines = list(lines)
+        if markers is not None and len(markers) != len(lines):
+            raise ValueError("add_items needs exactly one marker per line")
+        if not lines:
+            return []
+        current = await self.invoice(invoice_id)
+        if current.status != "DRAFT":
+            raise ConflictError(
+                f"Billomat invoice {current.invoice_number or invoice_id} is {current.status}, not "
+                "a draft: items can only be added to drafts. Create a new draft instead.",
+                service="billomat",
+            )
+        added = []
+        for index, line in enumerate(lines):
+            marker = markers[index] if markers else ""
+            fields = {"invoice_id": invoice_id, **wire.line_body(line)}
+            if marker:
+                fields["customfield"] = marker
+            answer = await self._send("POST", "/api/invoice-items", {"invoice-item": fields})
+            item = wire.to_item(wire.single(answer, "invoice-item"))
+            if marker and item.customfield != marker:
+                # As for invoices, the create body may not take customfield (UNCERTAIN 6).
+                await self._send(
+                    "PUT",
+                    f"/api/invoice-items/{item.id}/customfield",
+                    {"invoice-item": {"customfield": marker}},
+                )
+                item = item.model_copy(update={"customfield": marker})
+            added.append(item)
+        return added
+
+    async def drafts(self, client_id: str | None = None) -> list[Invoice]:
+        params = {"status": "DRAFT"} | ({"client_id": client_id} if client_id else {})
+        rows = await self._all("/api/invoices", "invoices", "invoice", params)
+        invoices = [wire.to_invoice(row) for row in rows]
+        return [
+            i
+            for i in invoices
+            if i.status == "DRAFT" and (not client_id or i.client_id == client_id)
+        ]
+
+    async def find_by_marker(self, marker: str, client_id: str | None = None) -> Invoice | None:
+        """The invoice (any status) whose customfield is exactly `marker`. Billomat's filter
+        may match substrings, so the value is compared here; the oldest wins if several do."""
+        if not marker:
+            raise ValueError("find_by_marker needs a non-empty marker")
+        params = {"customfield": marker} | ({"client_id": client_id} if client_id else {})
+        rows = await self._all("/api/invoices", "invoices", "invoice", params)
+        found = [
+            wire.to_invoice(row)
+            for row in rows
+            if wire.text(row.get("customfield")) == marker
+            and (not client_id or wire.text(row.get("client_id")) == client_id)
+        ]
+        found.sort(key=lambda i: (len(i.id), i.id))
+        return found[0] if found else None
+
+    async def invoice(self, invoice_id: str) -> Invoice:
+        """One invoice (without items: GET /invoices/{id} does not include them)."""
+        return wire.to_invoice(
+            wire.single(await self._get(f"/api/invoices/{invoice_id}"), "invoice")
+        )
+
+    async def invoice_items(self, invoice_id: str) -> list[InvoiceItem]:
+        rows = await self._all(
+            "/api/invoice-items", "invoice-items", "invoice-item", {"invoice_id": invoice_id}
+        )
+        return sorted((wire.to_item(row) for row in rows), key=lambda item: item.position)
+
+    async def delete_invoice(self, invoice_id: str) -> None:
+        """Delete a draft. Billomat refuses other statuses (with 400 or 422: UNCERTAIN, digest
+        §4), which is a ConflictError here: the invoice's state, not the request, is the problem."""
+        try:
+            await self._send("DELETE", f"/api/invoices/{invoice_id}", None)
+        except ValidationError as exc:
+            detail = exc.message.split(": ", 1)[-1].rstrip(".")
+            raise ConflictError(
+                f"Billomat refused to delete invoice {invoice_id} ({detail}); only drafts can be "
+                "deleted.",
+                service="billomat",
+                status=exc.status,
+            ) from None
+
+    # -- plumbing ---------------------------------------------------------------------------
+    async def _all(
+        self, path: str, plural: str, singular: str, params: Mapping[str, Any] | None = None
+    ) -> list[dict[str, Any]]:
+        """Every page of a list, deduplicated by id (a list that changes while we page could
+        repeat an object)."""
+        rows: list[dict[str, Any]] = []
+        seen: set[str] = set()
+        page = 1
+        while True:
+            chunk, total = await self._page(
+                path, plural, singular, params, page=page, per_page=self.page_size
+            )
+            for row in chunk:
+                key = wire.text(row.get("id"))
+                if key not in seen or not key:
+                    seen.add(key)
+                    rows.append(row)
+            fetched = (page - 1) * self.page_size + len(chunk)
+            if len(chunk) < self.page_size or (total is not None and fetched >= total):
+                return rows
+            page += 1
+
+    async def _page(
+        self,
+        path: str,
+        plural: str,
+        singular: str,
+        params: Mapping[str, Any] | None,
+        *,
+        page: int,
+        per_page: int,
+    ) -> tuple[list[dict[str, Any]], int | None]:
+        body = await self._get(path, {**(params or {}), "page": page, "per_page": per_page})
+        return wire.page_rows(body, plural, singular)
+
+    async def _get(self, path: str, params: Mapping[str, Any] | None = None) -> Any:
+        try:
+            return await self.http.get_json(path, params)
+        except NotFoundError as exc:
+            raise self._account_error(exc) from None
+
+    async def _send(self, method: str, path: str, body: Any) -> Any:
+        try:
+            return await self.http.send_json(method, path, body)
+        except NotFoundError as exc:
+            raise self._account_error(exc) from None
+
+    def _account_error(self, exc: NotFoundError) -> NotFoundError:
+        """An unknown Billomat ID answers 404 "account not found" on every path (§4)."""
+        if "account not found" not in exc.message.lower():
+            return exc
+        return UnknownAccountError(
+            f"Billomat ID '{self.billomat_id}' does not exist (Billomat answered "
+            "'account not found'). Check the ID: it is the first part of your Billomat address, "
+            "e.g. 'nordlicht' for https://nordlicht.billomat.net.",
+            service="billomat",
+            status=404,
+        )

@@ -1,0 +1,199 @@
+"""Texts of invoice lines: cleaning text that came from APIs, templates, limits, dates, wording.
+
+Pure functions, no I/O. Everything a user reads on the invoice in German or English lives here."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import string
+import unicodedata
+from collections.abc import Iterable, Mapping
+from decimal import Decimal
+from typing import Literal
+
+from core.invoicing_errors import PlanError
+
+Language = Literal["de", "en"]
+Grouping = Literal["entry", "day", "service", "project", "project_service", "user"]
+RoundPer = Literal["entry", "line"]
+
+# Billomat publishes no length limits for item texts (UNCERTAIN). 255 fits a VARCHAR title
+# column and 4,000 characters is far more than a printed item description can show; texts
+# beyond are cut with "…" so the request is never refused for length.
+TITLE_MAX = 255
+DESCRIPTION_MAX = 4000
+ELLIPSIS = "…"
+
+# Fields a line template may use; the same names for every grouping (a field that does not
+# apply, e.g. {user} on a lump sum without a user, renders empty).
+LINE_FIELDS = frozenset(
+    {"service", "project", "customer", "user", "article", "date", "start", "end", "notes", "hours"}
+)
+# Fields of the invoice title template.
+INVOICE_FIELDS = frozenset({"date", "start", "end", "client", "customer"})
+
+DEFAULT_TITLES: Mapping[Language, Mapping[Grouping, str]] = {
+    "de": {
+        "entry": "{service} am {date}",
+        "day": "Leistungen am {date}",
+        "service": "{service}",
+        "project": "{project}",
+        "project_service": "{project} – {service}",
+        "user": "{service} ({user})",
+    },
+    "en": {
+        "entry": "{service} on {date}",
+        "day": "Services on {date}",
+        "service": "{service}",
+        "project": "{project}",
+        "project_service": "{project} – {service}",
+        "user": "{service} ({user})",
+    },
+}
+DEFAULT_DESCRIPTION = "{notes}"
+DEFAULT_LUMPSUM_TITLE = "{service}"
+DEFAULT_INVOICE_TITLE: Mapping[Language, str] = {
+    "de": "Rechnung Leistungszeitraum {date}",
+    "en": "Invoice, service period {date}",
+}
+# The title when a template renders empty (an entry without service or project name).
+FALLBACK_TITLE: Mapping[Language, str] = {"de": "Leistungen", "en": "Services"}
+
+# §13b UStG requires this wording on a reverse-charge invoice; the German text stays in the
+# English variant because the German tax office reads it.
+REVERSE_CHARGE_NOTE: Mapping[Language, str] = {
+    "de": "Steuerschuldnerschaft des Leistungsempfängers (Reverse Charge)",
+    "en": "Reverse charge: the recipient is liable for VAT "
+    "(Steuerschuldnerschaft des Leistungsempfängers)",
+}
+
+# ANSI/VT escape sequences (CSI, OSC, two-byte ESC x, 8-bit CSI): removed whole, so no "[31m"
+# remnant stays behind once the ESC itself is gone.
+_ESCAPES = re.compile(
+    r"\x1b\[[0-?]*[ -/]*[@-~]"
+    r"|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?"
+    r"|\x1b[@-Z\\-_]"
+    r"|\x9b[0-?]*[ -/]*[@-~]"
+)
+# Bidi embedding/override/isolate marks can make an invoice text read differently than it is.
+_BIDI = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f")
+_BREAKS = frozenset("\n\r\t\v\f\u0085\u2028\u2029")
+
+
+def clean_text(text: str, *, multiline: bool = False) -> str:
+    """Text from an API made safe to print: escape sequences and control characters removed.
+
+    Line breaks, tabs and Unicode line separators become a space (or stay a newline with
+    `multiline`), runs of spaces collapse, and the ends are trimmed."""
+    text = _ESCAPES.sub("", text).replace("\r\n", "\n")
+    kept: list[str] = []
+    for char in text:
+        if char in _BREAKS:
+            kept.append("\n" if multiline and char in "\n\r\u2028\u2029\u0085" else " ")
+        elif char in _BIDI or unicodedata.category(char) == "Cc":
+            continue
+        else:
+            kept.append(char)
+    lines = (re.sub(r"[ \u00a0]{2,}", " ", line).strip() for line in "".join(kept).split("\n"))
+    if not multiline:
+        return " ".join(line for line in lines if line)
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+
+
+def trim(text: str, limit: int) -> str:
+    """Cut to at most `limit` characters, ending in "…" when something was cut."""
+    if len(text) <= limit:
+        return text
+    return text[: limit - 1].rstrip() + ELLIPSIS
+
+
+def join_notes(notes: Iterable[str], separator: str) -> str:
+    """A group's notes, cleaned, empty ones dropped, de-duplicated (ignoring case and spacing)
+    in first-seen order."""
+    seen: set[str] = set()
+    kept: list[str] = []
+    for note in notes:
+        cleaned = clean_text(note)
+        key = cleaned.casefold()
+        if cleaned and key not in seen:
+            seen.add(key)
+            kept.append(cleaned)
+    return separator.join(kept)
+
+
+def check_template(template: str, allowed: frozenset[str], what: str) -> None:
+    """Refuse a template with unknown, positional or attribute fields before anything renders."""
+    try:
+        parsed = list(string.Formatter().parse(template))
+    except ValueError as exc:
+        raise PlanError(f"The {what} template {template!r} is not valid: {exc}.") from None
+    for _literal, field, _spec, _conversion in parsed:
+        if field is None:
+            continue
+        if field not in allowed:
+            names = ", ".join("{" + name + "}" for name in sorted(allowed))
+            shown = "{" + field + "}"
+            raise PlanError(
+                f"The {what} template uses {shown}, which is not a field. Use one of: {names}."
+            )
+
+
+def render(template: str, values: Mapping[str, str], allowed: frozenset[str], what: str) -> str:
+    check_template(template, allowed, what)
+    # Field values are substituted once and never parsed again, so braces in notes are safe.
+    return template.format_map({name: values.get(name, "") for name in allowed})
+
+
+def format_date(day: dt.date, language: Language) -> str:
+    return day.strftime("%d.%m.%Y") if language == "de" else day.isoformat()
+
+
+def format_range(start: dt.date, end: dt.date, language: Language) -> str:
+    if start == end:
+        return format_date(start, language)
+    return f"{format_date(start, language)} – {format_date(end, language)}"
+
+
+def format_hours(hours: Decimal, language: Language) -> str:
+    text = f"{hours:.2f}"
+    return text.replace(".", ",") if language == "de" else text
+
+
+def names(values: Iterable[str | None]) -> str:
+    """Distinct names in first-seen order, cleaned, joined with ", "."""
+    return join_notes((value for value in values if value), ", ")
+
+
+def rounding_note(step: int, per: RoundPer, language: Language) -> str:
+    if step <= 0:
+        return ""
+    if language == "de":
+        return f"aufgerundet auf {step} Min. je {'Eintrag' if per == 'entry' else 'Position'}"
+    return f"rounded up to {step} min per {per}"
+
+
+SKIP_MESSAGES: Mapping[Language, Mapping[str, str]] = {
+    "de": {
+        "duplicate": "doppelt in der Auswahl",
+        "billed": "bereits abgerechnet",
+        "running": "Timer läuft noch",
+        "in_progress": "gehört zu einer noch nicht abgeschlossenen Rechnung",
+        "not_billable": "nicht abrechenbar",
+        "invalid": "ungültige Dauer",
+        "no_customer": "ohne Kunde",
+        "unassigned": "Kunde keinem Billomat-Kunden zugeordnet",
+        "other_customer": "gehört zu einem anderen Kunden",
+    },
+    "en": {
+        "duplicate": "listed twice in the selection",
+        "billed": "already billed",
+        "running": "timer still running",
+        "in_progress": "belongs to an invoice that is not finished yet",
+        "not_billable": "not billable",
+        "invalid": "invalid duration",
+        "no_customer": "has no customer",
+        "unassigned": "customer not assigned to a Billomat client",
+        "other_customer": "belongs to another customer",
+    },
+}

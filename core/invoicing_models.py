@@ -1,0 +1,123 @@
+"""Options, assignments and results of the invoice builder (core.invoicing re-exports them)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from core import invoice_text as text
+from core.invoice_text import Grouping, Language, RoundPer
+from core.invoicing_errors import PlanError
+from core.models import Article, BillomatClient, InvoicePlan, Tax, TimeEntry
+
+SkipReason = Literal[
+    "duplicate",
+    "billed",
+    "running",
+    "in_progress",
+    "not_billable",
+    "invalid",
+    "no_customer",
+    "unassigned",
+    "other_customer",
+]
+MARKER_PREFIX = "timebill:"
+
+
+class PlanOptions(BaseModel):
+    """How one client's entries become lines. The journal remembers one set per client."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    grouping: Grouping = "service"
+    """One line per entry, day, service, project, project and service, or user."""
+    round_to: Literal[0, 5, 6, 10, 15, 30] = 0
+    """Round durations up to this many minutes (0: exact)."""
+    round_per: RoundPer = "entry"
+    """Round each entry, or each line's sum."""
+    rate_source: Literal["article", "entry"] = "article"
+    """Preferred rate: the Billomat article's price or the tracker's rate; the other is the fallback."""
+    rate_override: Decimal | None = Field(default=None, ge=0)
+    """A fixed hourly rate for this client, before anything else."""
+    language: Language = "de"
+    title_template: str | None = None
+    """Line title; None: a default that fits the grouping (see core.invoice_text)."""
+    description_template: str = text.DEFAULT_DESCRIPTION
+    lumpsum_title_template: str = text.DEFAULT_LUMPSUM_TITLE
+    invoice_title_template: str | None = None
+    notes_separator: str = "\n"
+    default_unit: str = "Stunde"
+    lumpsum_unit: str = "Pauschale"
+    default_vat: Decimal | None = Field(default=None, ge=0, le=100)
+    """VAT rate in percent where the article has none; None: the Billomat tax marked default."""
+    default_tax_name: str = "MwSt"
+    reverse_charge: bool = False
+    """0 % VAT and the §13b note (EU business clients)."""
+    include_non_billable: bool = False
+    intro: str = ""
+    note: str = ""
+    currency: str | None = None
+    """None: the Billomat client's currency, else EUR."""
+
+
+class Assignments(BaseModel):
+    """Tracker -> Billomat mapping, plus the Billomat objects the ids point at."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    clients: dict[str, str] = {}
+    """Tracker customer id -> Billomat client id."""
+    articles: dict[str, str] = {}
+    """Tracker service id (or project id, see article_by) -> Billomat article id."""
+    article_by: Literal["service", "project"] = "service"
+    billomat_clients: tuple[BillomatClient, ...] = ()
+    billomat_articles: tuple[Article, ...] = ()
+    taxes: tuple[Tax, ...] = ()
+
+    def client_for(self, entry: TimeEntry) -> str | None:
+        return self.clients.get(entry.customer_id) if entry.customer_id else None
+
+    def client(self, client_id: str) -> BillomatClient | None:
+        return next((c for c in self.billomat_clients if c.id == client_id), None)
+
+
+@dataclass(frozen=True)
+class SkippedEntry:
+    entry_id: str
+    reason: SkipReason
+    message: str
+
+
+@dataclass(frozen=True)
+class PlanResult:
+    plan: InvoicePlan
+    skipped: tuple[SkippedEntry, ...] = ()
+
+
+@dataclass(frozen=True)
+class UnassignedCustomer:
+    """A tracker customer with open entries but no Billomat client: the month-end run asks."""
+
+    customer_id: str
+    customer_name: str
+    entry_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ClientFailure:
+    client_id: str
+    client_name: str
+    error: PlanError
+
+
+@dataclass(frozen=True)
+class MonthEndPlans:
+    """One plan per Billomat client with open entries, ordered by client name."""
+
+    plans: tuple[PlanResult, ...]
+    unassigned: tuple[UnassignedCustomer, ...] = ()
+    failed: tuple[ClientFailure, ...] = ()
+    skipped: tuple[SkippedEntry, ...] = ()

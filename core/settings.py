@@ -1,0 +1,509 @@
+"""timebill's settings: a TOML file, `TIMEBILL_*` environment variables, explicit values.
+
+Where a value comes from, highest first:
+
+1. explicit values: `load_settings(**overrides)` (CLI flags), `Settings(...)`, `with_changes()`;
+2. the environment: `TIMEBILL_TRACKER`, `TIMEBILL_MITE__API_KEY`, `TIMEBILL_INVOICE__DEFAULT_VAT`,
+   ... (prefix `TIMEBILL_`, sections joined with `__`; empty or blank variables are ignored);
+3. the config file (`core.paths.config_file()`, `TIMEBILL_CONFIG` to move it);
+4. the defaults below.
+
+Sections merge key by key: `TIMEBILL_MITE__API_KEY` replaces only `[mite] api_key`. No `.env`
+file is read (a stray `.env` in the working folder should not change where invoices go).
+
+The file is checked on its own before anything else, so a mistake in it is reported even when
+an environment variable shadows the key. Errors are `ConfigError`s that start with the file path
+(or the environment variable) and name the key; they never show a key's value.
+
+`save_settings` writes the file's values plus explicit ones, never values that came from the
+environment: an API key can live in `TIMEBILL_MITE__API_KEY` without ever reaching the disk.
+
+The sections and their checks are in `core.settings_schema`, reading and writing the file in
+`core.config_file`; their public names are re-exported here.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Callable, Mapping
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import pydantic
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic_settings.exceptions import SettingsError
+
+from core import paths
+from core.config_file import file_document, read_config_file, write_config_file
+from core.errors import ConfigError
+from core.http import redact
+from core.settings_schema import (
+    DEFAULT_THEME,
+    DEFAULT_VAT,
+    SECRET_KEYS,
+    SECTIONS,
+    TRACKERS,
+    BillomatSettings,
+    ClockodoSettings,
+    InvoiceSettings,
+    MiteSettings,
+    Tracker,
+    UiSettings,
+)
+
+__all__ = [
+    "DEFAULT_THEME",
+    "DEFAULT_VAT",
+    "ENV_PREFIX",
+    "SECRET_KEYS",
+    "TRACKERS",
+    "BillomatSettings",
+    "ClockodoSettings",
+    "InvalidSettingsError",
+    "InvoiceSettings",
+    "MissingSetting",
+    "MiteSettings",
+    "Problem",
+    "Settings",
+    "Source",
+    "UiSettings",
+    "env_var",
+    "load_settings",
+    "read_config_file",
+    "save_settings",
+]
+
+ENV_PREFIX = "TIMEBILL_"
+Source = Literal["value", "environment", "file", "default"]
+
+
+# --- building: sources, layers and errors -----------------------------------------------------
+
+
+@dataclass
+class _Build:
+    """What one Settings construction read: the file path and each source's raw values."""
+
+    path: Path
+    file_only: bool = False
+    layers: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+# Set by callers to choose the file (and file-only validation) for the next Settings(...).
+_REQUEST: ContextVar[tuple[Path | None, bool]] = ContextVar(
+    "timebill_request", default=(None, False)
+)
+# The construction in progress: its sources record what they read here.
+_ACTIVE: ContextVar[_Build | None] = ContextVar("timebill_build", default=None)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with the settings; `key` is dotted ("mite.account")."""
+
+    key: str
+    source: Source
+    message: str
+
+
+class InvalidSettingsError(ConfigError):
+    """One or more settings are invalid; `problems` lists them, one line each in the message."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__("\n".join(problem.message for problem in problems))
+        self.problems = problems
+
+
+def env_var(key: str) -> str:
+    """The environment variable for a dotted key: "mite.api_key" -> TIMEBILL_MITE__API_KEY."""
+    return ENV_PREFIX + "__".join(key.split(".")).upper()
+
+
+def _label(loc: tuple[str, ...]) -> str:
+    if len(loc) == 1:
+        return f"[{loc[0]}]" if loc[0] in SECTIONS else loc[0]
+    return f"[{loc[0]}] " + ".".join(loc[1:])
+
+
+def _lookup(data: Mapping[str, Any], loc: tuple[str, ...]) -> tuple[bool, Any]:
+    value: Any = data
+    for part in loc:
+        if not isinstance(value, Mapping) or part not in value:
+            return False, None
+        value = value[part]
+    return True, value
+
+
+def _unknown(loc: tuple[str, ...], value: Any, source: Source) -> str:
+    known = list(Settings.model_fields) if len(loc) == 1 else list(SECTIONS[loc[0]].model_fields)
+    close = difflib.get_close_matches(loc[-1], known, n=1, cutoff=0.6)
+    if source == "environment":
+        hint = f" (did you mean {env_var('.'.join((*loc[:-1], close[0])))}?)" if close else ""
+        return f"{env_var('.'.join(loc))}: unknown setting{hint}"
+    hint = f' (did you mean "{close[0]}"?)' if close else ""
+    kind = "section" if len(loc) == 1 and isinstance(value, Mapping) else "key"
+    name = f"[{loc[0]}]" if kind == "section" else _label(loc)
+    return f"unknown {kind} {name}{hint}"
+
+
+def _describe(error: Any) -> str:
+    kind = error["type"]
+    if kind == "value_error":
+        return str(error["ctx"]["error"])
+    if kind in ("model_type", "model_attributes_type", "dict_type"):
+        return "must be a section with keys below it, not a single value"
+    if kind.startswith("string"):
+        return "must be text, in quotes"
+    if kind.startswith(("decimal", "float", "int")):
+        return "must be a number, e.g. 19"
+    if kind == "literal_error":
+        return f"must be {error['ctx']['expected']}"
+    return str(error["msg"])
+
+
+def _problems(err: pydantic.ValidationError, build: _Build) -> list[Problem]:
+    problems = []
+    secrets = _secret_values(build.layers)
+    for error in err.errors(include_url=False, include_input=False):
+        loc = tuple(str(part) for part in error["loc"])
+        source: Source = "file"
+        if not build.file_only:
+            source = next(
+                (
+                    name
+                    for name in ("value", "environment")
+                    if _lookup(build.layers.get(name, {}), loc)[0]
+                ),
+                "file",
+            )
+        value = _lookup(build.layers.get(source, {}), loc)[1]
+        if error["type"] == "extra_forbidden":
+            text = _unknown(loc, value, source)
+        elif source == "environment":
+            text = f"{env_var('.'.join(loc))}: {_describe(error)}"
+        else:
+            text = f"{_label(loc)}: {_describe(error)}"
+        if source == "file":
+            text = f"{build.path}: {text}"
+        problems.append(Problem(".".join(loc), source, redact(text, secrets)))
+    return problems
+
+
+def _secret_values(layers: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    found = []
+    for data in layers.values():
+        for key in SECRET_KEYS:
+            present, value = _lookup(data, tuple(key.split(".")))
+            if present and value is not None:
+                found.append(
+                    value.get_secret_value() if isinstance(value, SecretStr) else str(value)
+                )
+    return found
+
+
+def _protect(data: dict[str, Any]) -> dict[str, Any]:
+    """Wrap key values in SecretStr so a recorded layer never shows a key (nor does
+    pydantic-settings' PYDANTIC_SETTINGS_DEBUG log of the sources)."""
+    out = {}
+    for name, value in data.items():
+        if isinstance(value, Mapping):
+            value = {
+                key: SecretStr(item)
+                if f"{name}.{key}" in SECRET_KEYS and isinstance(item, str)
+                else item
+                for key, item in value.items()
+            }
+        out[name] = value
+    return out
+
+
+def _prune_blank(data: dict[str, Any]) -> dict[str, Any]:
+    out = {}
+    for name, value in data.items():
+        if isinstance(value, Mapping):
+            value = _prune_blank(dict(value))
+            if not value:
+                continue
+        elif isinstance(value, str) and not value.strip():
+            continue
+        out[name] = value
+    return out
+
+
+class _Layer:
+    """Wraps a source: records what it read (keys protected) for `origin`, `save_settings` and
+    error messages."""
+
+    def __init__(self, name: Source, inner: Callable[[], dict[str, Any]], prune: bool = False):
+        self.__name__ = f"{name} settings"
+        self.name = name
+        self.inner = inner
+        self.prune = prune
+
+    def __call__(self) -> dict[str, Any]:
+        data = self.inner()
+        data = _protect(_prune_blank(data) if self.prune else dict(data))
+        build = _ACTIVE.get()
+        if build is not None:
+            build.layers[self.name] = data
+        return data
+
+
+def _file_source() -> dict[str, Any]:
+    build = _ACTIVE.get()
+    path = build.path if build is not None else paths.config_file()
+    data = read_config_file(path)
+    if data:
+        _validate_document(data, path)
+    return data
+
+
+def _validate_document(data: Mapping[str, Any], path: Path) -> Settings:
+    """`data` as the content of the file at `path` alone: no environment, no other file."""
+    token = _REQUEST.set((path, True))
+    try:
+        return Settings(**data)
+    finally:
+        _REQUEST.reset(token)
+
+
+def _nest(values: Mapping[str, Any], *, keep_none: bool) -> dict[str, Any]:
+    """{"mite__api_key": x} and {"mite": {"api_key": x}} alike, as nested dicts."""
+    out: dict[str, Any] = {}
+    for name, value in values.items():
+        if value is None and not keep_none:
+            continue
+        if isinstance(value, Mapping):
+            value = _nest(value, keep_none=keep_none)
+        *parents, leaf = name.split("__")
+        target = out
+        for parent in parents:
+            target = target.setdefault(parent, {})
+        if isinstance(target.get(leaf), dict) and isinstance(value, dict):
+            target[leaf] = _merge(target[leaf], value)
+        else:
+            target[leaf] = value
+    return out
+
+
+def _merge(base: Mapping[str, Any], update: Mapping[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for name, value in update.items():
+        if isinstance(out.get(name), Mapping) and isinstance(value, Mapping):
+            out[name] = _merge(out[name], value)
+        else:
+            out[name] = value
+    return out
+
+
+# --- Settings ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MissingSetting:
+    """A required setting that has no value, e.g. for `timebill check`."""
+
+    key: str
+    label: str
+
+    @property
+    def env(self) -> str:
+        return env_var(self.key)
+
+    def __str__(self) -> str:
+        return f"{self.key} is not set (config file or {self.env})"
+
+
+_REQUIRED = {
+    "mite": (("account", "mite account name"), ("api_key", "mite API key")),
+    "clockodo": (("email", "clockodo login e-mail"), ("api_key", "clockodo API key")),
+    "billomat": (("billomat_id", "Billomat ID"), ("api_key", "Billomat API key")),
+}
+
+
+class Settings(BaseSettings):
+    """All of timebill's settings. Build with `load_settings`; constructing raises ConfigError.
+
+    Change values with `with_changes` (validated, remembered for saving), not `model_copy(update=)`
+    (unvalidated, and `save_settings` would not see the change)."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_nested_delimiter="__",
+        env_ignore_empty=True,
+        extra="forbid",
+        frozen=True,
+        use_attribute_docstrings=True,
+    )
+
+    tracker: Tracker = None
+    """The time tracker entries come from: "mite" or "clockodo"."""
+    mite: MiteSettings = Field(default_factory=MiteSettings)
+    """The mite account, when tracker = "mite"."""
+    clockodo: ClockodoSettings = Field(default_factory=ClockodoSettings)
+    """The clockodo login, when tracker = "clockodo"."""
+    billomat: BillomatSettings = Field(default_factory=BillomatSettings)
+    """The Billomat account invoice drafts are created in."""
+    invoice: InvoiceSettings = Field(default_factory=InvoiceSettings)
+    """Defaults for new invoices."""
+    ui: UiSettings = Field(default_factory=UiSettings)
+    """How the terminal app looks and speaks."""
+
+    _build: _Build | None = pydantic.PrivateAttr(default=None)
+
+    def __init__(self, **values: Any) -> None:
+        path, file_only = _REQUEST.get()
+        build = _Build(path=path or paths.config_file(), file_only=file_only)
+        token = _ACTIVE.set(build)
+        try:
+            super().__init__(**values)
+        except pydantic.ValidationError as err:
+            raise InvalidSettingsError(_problems(err, build)) from None
+        except SettingsError as err:
+            # pydantic-settings could not parse a TIMEBILL_<SECTION> variable as JSON; its
+            # message names the field, never the value.
+            match = re.search(r'field "(\w+)"', str(err))
+            name = env_var(match.group(1)) if match else f"{ENV_PREFIX}*"
+            raise ConfigError(
+                f"{name}: not valid: set single keys (e.g. TIMEBILL_MITE__ACCOUNT), "
+                "or give a whole section as a JSON object"
+            ) from None
+        finally:
+            _ACTIVE.reset(token)
+        self._build = build
+
+    def __eq__(self, other: object) -> bool:
+        # Compare the values only, not where they came from.
+        if not isinstance(other, Settings):
+            return NotImplemented
+        return self.__dict__ == other.__dict__
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        build = _ACTIVE.get()
+        if build is not None and build.file_only:
+            sources: tuple[Any, ...] = (_Layer("file", init_settings),)
+        else:
+            sources = (
+                _Layer("value", init_settings),
+                _Layer("environment", env_settings, prune=True),
+                _Layer("file", _file_source),
+            )
+        return sources
+
+    @property
+    def config_path(self) -> Path:
+        """The config file these settings were read from."""
+        return self._build.path if self._build else paths.config_file()
+
+    def origin(self, key: str) -> Source:
+        """Where the value of a dotted key ("mite.api_key") came from."""
+        loc = tuple(key.split("."))
+        layers = self._build.layers if self._build else {}
+        for name in ("value", "environment", "file"):
+            if _lookup(layers.get(name, {}), loc)[0]:
+                return name  # type: ignore[return-value]
+        return "default"
+
+    def with_changes(self, changes: Mapping[str, Any]) -> Settings:
+        """New settings with `changes` ({"mite": {"account": "x"}} or {"mite__account": "x"};
+        None clears a key) applied as explicit values, e.g. what the user typed in the app."""
+        layers = self._build.layers if self._build else {}
+        values = _merge(layers.get("value", {}), _nest(changes, keep_none=True))
+        token = _REQUEST.set((self.config_path, False))
+        try:
+            return Settings(**values)
+        finally:
+            _REQUEST.reset(token)
+
+    def missing(self, *, tracker: bool = True, billomat: bool = True) -> list[MissingSetting]:
+        """Required keys without a value: for the chosen tracker and/or Billomat."""
+        found: list[MissingSetting] = []
+        sections: list[str] = []
+        if tracker:
+            if self.tracker is None:
+                found.append(MissingSetting("tracker", 'time tracker ("mite" or "clockodo")'))
+            else:
+                sections.append(self.tracker)
+        if billomat:
+            sections.append("billomat")
+        for section in sections:
+            model = getattr(self, section)
+            for name, label in _REQUIRED[section]:
+                if getattr(model, name) is None:
+                    found.append(MissingSetting(f"{section}.{name}", label))
+        if billomat and (self.billomat.app_id is None) != (self.billomat.app_secret is None):
+            name = "app_id" if self.billomat.app_id is None else "app_secret"
+            found.append(MissingSetting(f"billomat.{name}", f"Billomat {name} (needed as a pair)"))
+        return found
+
+    def file_values(self) -> dict[str, Any]:
+        """What `save_settings` writes: the file's values and explicit ones, validated, with keys
+        revealed; never values from the environment."""
+        layers = (
+            self._build.layers if self._build else {"value": self.model_dump(exclude_unset=True)}
+        )
+        merged = _merge(layers.get("file", {}), layers.get("value", {}))
+        return file_document(_validate_document(merged, self.config_path))
+
+
+# --- loading and saving -----------------------------------------------------------------------
+
+
+def load_settings(path: Path | None = None, **overrides: Any) -> Settings:
+    """Settings from `path` (default: `paths.config_file()`), the environment and `overrides`
+    (CLI flags: `tracker="mite"`, `mite__api_key=...` or `mite={...}`; None means "not given")."""
+    values = _nest(overrides, keep_none=False)
+    token = _REQUEST.set((Path(path) if path is not None else None, False))
+    try:
+        return Settings(**values)
+    finally:
+        _REQUEST.reset(token)
+
+
+def save_settings(
+    settings: Settings | Mapping[str, Any],
+    path: Path | None = None,
+    *,
+    replace_invalid: bool = False,
+) -> Path:
+    """Write the file atomically (temp file in the same folder, 0600, fsync, rename) and return
+    its path. A Settings writes `file_values()`; a mapping is taken as the file's whole content.
+
+    An existing file that does not parse or validate is not overwritten (ConfigError) unless
+    `replace_invalid`, which keeps it beside the new one as `<name>.invalid`."""
+    if isinstance(settings, Settings):
+        target = Path(path) if path is not None else settings.config_path
+        document = settings.file_values()
+    else:
+        target = Path(path) if path is not None else paths.config_file()
+        document = file_document(_validate_document(_nest(settings, keep_none=False), target))
+    invalid = _existing_problem(target)
+    if invalid is not None and not replace_invalid:
+        raise ConfigError(
+            f"{invalid}\n{target}: not saved, so that the file above is not overwritten: "
+            "fix it, or move it away and save again."
+        )
+    write_config_file(target, document, keep_old=invalid is not None)
+    return target
+
+
+def _existing_problem(target: Path) -> str | None:
+    try:
+        data = read_config_file(target, check_mode=False)
+        if data:
+            _validate_document(data, target)
+    except ConfigError as err:
+        return err.message
+    return None
