@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from core import __version__
+from core.commands.invoice_args import add_commands as add_invoice_commands
 from core.errors import TimebillError
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -76,6 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--entries", type=int, metavar="N", help="number of time entries to generate")
 
     sub.add_parser("locate", parents=[common], help="print where timebill keeps its files")
+    add_invoice_commands(sub, common)
     return parser
 
 
@@ -123,6 +125,10 @@ def _run(command: str, args: argparse.Namespace, launch_app: AppLauncher | None)
         return _check(settings)
     if command == "entries":
         return _entries(settings, args)
+    if command in ("invoice", "resume", "sync"):
+        from core.commands import invoice
+
+        return invoice.run(command, settings, args)
     assert launch_app is not None
     return launch_app(settings, Path(args.config) if args.config else None)
 

@@ -8,6 +8,7 @@ from core.errors import ConfigError
 
 if TYPE_CHECKING:
     from core.billomat import Billomat
+    from core.journal import Journal
     from core.settings import Settings
     from core.sources.base import TimeSource
 
@@ -25,6 +26,23 @@ def _require_key(value: object, key: str) -> object:
     text = value.get_secret_value() if hasattr(value, "get_secret_value") else value
     _require(None if text is None else str(text), key)
     return value
+
+
+def tracker_account(settings: Settings) -> str:
+    """The journal's name for the configured tracker account: assignments and billed entries
+    belong to one account (entry ids are only unique within it)."""
+    if settings.tracker == "mite":
+        return f"mite:{(settings.mite.account or '').lower()}"
+    if settings.tracker == "clockodo":
+        return f"clockodo:{(settings.clockodo.email or '').lower()}"
+    raise ConfigError('No time tracker chosen: set tracker = "mite" or "clockodo".')
+
+
+def open_journal(settings: Settings | None = None) -> Journal:
+    from core.journal import Journal
+    from core.paths import journal_file
+
+    return Journal(journal_file())
 
 
 def open_source(settings: Settings) -> TimeSource:

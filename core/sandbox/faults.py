@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any, Literal
 
 FaultKind = Literal[
@@ -21,6 +21,7 @@ FaultKind = Literal[
     "html",  # `status` with an HTML error page, as a proxy or load balancer sends it
     "timeout",  # wait `delay` seconds before answering (longer than the client's timeout)
     "latency",  # wait `delay` seconds, then answer normally
+    "hold",  # carry the request out, then hold the answer until `release` is set (kill tests)
 ]
 
 FAULT_KINDS = frozenset(FaultKind.__args__)  # type: ignore[attr-defined]
@@ -39,6 +40,10 @@ class FaultRule:
     delay: float = 0.0
     seen: int = field(default=0, compare=False)
     fired: int = field(default=0, compare=False)
+    # "hold": set when a held request has been carried out; the test sets `release` to let the
+    # answer go (to a client that has usually been killed by then).
+    arrived: threading.Event = field(default_factory=threading.Event, compare=False, repr=False)
+    release: threading.Event = field(default_factory=threading.Event, compare=False, repr=False)
 
     def matches(self, service: str, method: str, path: str) -> bool:
         return (
@@ -90,6 +95,8 @@ class Faults:
 
     def clear(self) -> None:
         with self._lock:
+            for rule in self.rules:
+                rule.release.set()
             self.rules.clear()
             self.latency = 0.0
 
@@ -111,4 +118,14 @@ class Faults:
 
     def describe(self) -> dict[str, Any]:
         with self._lock:
-            return {"latency": self.latency, "rules": [asdict(rule) for rule in self.rules]}
+            return {
+                "latency": self.latency,
+                "rules": [
+                    {
+                        f.name: getattr(rule, f.name)
+                        for f in fields(rule)
+                        if f.name not in ("arrived", "release")
+                    }
+                    for rule in self.rules
+                ],
+            }

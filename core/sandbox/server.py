@@ -199,6 +199,11 @@ class SandboxServer:
             return False
         if rule.kind == "drop":
             return None
+        if rule.kind == "hold":
+            answer = emulator.handle(request)
+            rule.arrived.set()
+            rule.release.wait(rule.delay or 120.0)
+            return answer
         if rule.kind == "malformed":
             # The real answer, cut in half: what a proxy that gives up mid-body delivers.
             real = emulator.handle(request)

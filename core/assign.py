@@ -1,0 +1,188 @@
+"""Which Billomat client and article a tracker customer and service map to.
+
+Order: an explicit choice (CLI flag, the assign screen) > the journal's remembered assignment >
+an exact, case-insensitive name match in Billomat, which is then remembered. Anything else is a
+suggestion by name similarity that the user confirms; never a silent guess.
+"""
+
+from __future__ import annotations
+
+import difflib
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, TypeVar
+
+from core.invoicing import Assignments, PlanOptions
+from core.journal import Journal
+from core.models import Article, BillomatClient, Tax
+from core.text import clean
+
+T = TypeVar("T")
+
+# Per-client settings the journal remembers (and the PlanOptions field each sets).
+CLIENT_SETTING_KEYS = (
+    "grouping",
+    "round_to",
+    "round_per",
+    "rate_override",
+    "default_vat",
+    "reverse_charge",
+)
+
+
+def name_key(name: str | None) -> str:
+    """Names compare without case, accents' composition or extra spaces."""
+    return " ".join(unicodedata.normalize("NFC", clean(name or "")).casefold().split())
+
+
+def exact_match(name: str | None, candidates: Iterable[T], attr: str) -> T | None:
+    """The one candidate whose `attr` equals `name` ignoring case; None when none or several."""
+    key = name_key(name)
+    found = [c for c in candidates if key and name_key(getattr(c, attr)) == key]
+    return found[0] if len(found) == 1 else None
+
+
+def suggestions(name: str | None, candidates: Sequence[T], attr: str, limit: int = 5) -> list[T]:
+    """Candidates ranked by name similarity (best first), the weak ones left out."""
+    key = name_key(name)
+    scored = []
+    for candidate in candidates:
+        other = name_key(getattr(candidate, attr))
+        ratio = difflib.SequenceMatcher(None, key, other).ratio()
+        if key and (key in other or other in key):
+            ratio = max(ratio, 0.8)
+        if ratio >= 0.6:
+            scored.append((ratio, other, candidate))
+    scored.sort(key=lambda item: (-item[0], item[1]))
+    return [candidate for _, _, candidate in scored[:limit]]
+
+
+@dataclass
+class Resolution:
+    """The assignments to plan with, what was decided on the way, and what is still open."""
+
+    assignments: Assignments
+    notes: list[str] = field(default_factory=list)
+    unassigned_customers: dict[str, str] = field(default_factory=dict)  # id -> name
+    free_text_services: dict[str, str] = field(default_factory=dict)  # id -> name
+
+
+def resolve(
+    journal: Journal,
+    account: str,
+    *,
+    customers: Mapping[str, str],
+    services: Mapping[str, str],
+    clients: Sequence[BillomatClient],
+    articles: Sequence[Article],
+    taxes: Sequence[Tax],
+    client_choice: Mapping[str, str] | None = None,
+    article_choice: Mapping[str, str] | None = None,
+    remember: bool = True,
+) -> Resolution:
+    """Assignments for `customers` and `services` (tracker id -> name, those with entries).
+
+    `client_choice` / `article_choice` are explicit picks (tracker id -> Billomat id); they and
+    name matches are remembered in the journal unless `remember` is False (a dry run)."""
+    client_ids = {c.id for c in clients}
+    article_ids = {a.id for a in articles}
+    known_clients = journal.assignments(account, "customer")
+    known_articles = journal.assignments(account, "service")
+    resolution = Resolution(Assignments())
+    chosen_clients: dict[str, str] = {}
+    chosen_articles: dict[str, str] = {}
+
+    for customer_id, name in customers.items():
+        pick = (client_choice or {}).get(customer_id)
+        how = "as given"
+        if pick is None and known_clients.get(customer_id) in client_ids:
+            pick, how = known_clients[customer_id], ""
+        if pick is None:
+            match = exact_match(name, clients, "name")
+            if match is not None:
+                pick, how = match.id, "same name"
+        if pick is None:
+            resolution.unassigned_customers[customer_id] = name
+            continue
+        chosen_clients[customer_id] = pick
+        if how:
+            client = next((c for c in clients if c.id == pick), None)
+            label = clean(client.name) if client else pick
+            resolution.notes.append(
+                f"customer {clean(name)} -> Billomat client {label} ({pick}), {how}"
+                + (", remembered" if remember else "")
+            )
+            if remember:
+                journal.assign(account, "customer", customer_id, pick, label)
+
+    for service_id, name in services.items():
+        pick = (article_choice or {}).get(service_id)
+        how = "as given"
+        if pick is None and known_articles.get(service_id) in article_ids:
+            pick, how = known_articles[service_id], ""
+        if pick is None:
+            same = exact_match(name, articles, "title")
+            if same is not None:
+                pick, how = same.id, "same name"
+        if pick is None:
+            resolution.free_text_services[service_id] = name
+            continue
+        chosen_articles[service_id] = pick
+        if how:
+            picked = next((a for a in articles if a.id == pick), None)
+            label = clean(picked.title) if picked else pick
+            resolution.notes.append(
+                f"service {clean(name)} -> Billomat article {label} ({pick}), {how}"
+                + (", remembered" if remember else "")
+            )
+            if remember:
+                journal.assign(account, "service", service_id, pick, label)
+
+    resolution.assignments = Assignments(
+        clients=chosen_clients,
+        articles=chosen_articles,
+        billomat_clients=tuple(clients),
+        billomat_articles=tuple(articles),
+        taxes=tuple(taxes),
+    )
+    return resolution
+
+
+def client_options(
+    journal: Journal,
+    account: str,
+    client: BillomatClient | None,
+    base: PlanOptions,
+    overrides: Mapping[str, Any] | None = None,
+) -> PlanOptions:
+    """The options for one client: defaults < the client's remembered settings < `overrides`
+    (flags given now). The currency is the Billomat client's (EUR where it names none)."""
+    values: dict[str, Any] = {}
+    if client is not None:
+        stored = journal.client_settings(account, client.id)
+        values.update({k: v for k, v in stored.items() if k in CLIENT_SETTING_KEYS})
+    values.update({k: v for k, v in (overrides or {}).items() if v is not None})
+    for money in ("rate_override", "default_vat"):
+        if values.get(money) is not None:
+            values[money] = Decimal(str(values[money]))
+    if values.get("reverse_charge"):
+        values["default_vat"] = Decimal("0")
+    values["currency"] = (client.currency_code if client else None) or base.currency or "EUR"
+    # Validated again: a remembered or typed value must still be a valid option.
+    return PlanOptions.model_validate({**base.model_dump(), **values})
+
+
+def remember_client_options(
+    journal: Journal, account: str, client_id: str, options: PlanOptions
+) -> None:
+    journal.set_client_settings(
+        account,
+        client_id,
+        {key: _plain(getattr(options, key)) for key in CLIENT_SETTING_KEYS},
+    )
+
+
+def _plain(value: Any) -> Any:
+    return str(value) if isinstance(value, Decimal) else value

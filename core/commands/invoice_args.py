@@ -1,0 +1,77 @@
+"""Arguments of `timebill invoice`, `resume` and `sync` (argparse only: kept light so that
+`timebill --help` does not load pydantic or httpx)."""
+
+from __future__ import annotations
+
+import argparse
+
+GROUPINGS = ("entry", "day", "service", "project", "project_service", "user")
+ROUNDINGS = ("none", "5", "6", "10", "15", "30")
+
+
+def add_commands(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:  # type: ignore[type-arg]
+    invoice = sub.add_parser(
+        "invoice",
+        parents=[common],
+        help="create a Billomat draft from a customer's open entries (or --all-customers)",
+        description="Plan a draft from the open billable entries of a period, show it, and create "
+        "it after confirmation; the entries are then marked billed in the tracker.",
+    )
+    who = invoice.add_mutually_exclusive_group(required=True)
+    who.add_argument("--customer", metavar="NAME", help="the tracker's customer name or id")
+    who.add_argument(
+        "--all-customers", action="store_true", help="month-end run: one draft per Billomat client"
+    )
+    invoice.add_argument(
+        "--from", dest="start", metavar="DATE", help="first day (default: first of last month)"
+    )
+    invoice.add_argument(
+        "--to", dest="end", metavar="DATE", help="last day (default: end of last month)"
+    )
+    invoice.add_argument(
+        "--period",
+        choices=("this-month", "last-month", "this-quarter", "last-quarter"),
+        help="a preset instead of --from/--to",
+    )
+    invoice.add_argument(
+        "--group-by", choices=GROUPINGS, help="one line per ... (default: service)"
+    )
+    invoice.add_argument(
+        "--round", choices=ROUNDINGS, help="round durations up to N minutes (default: none)"
+    )
+    invoice.add_argument(
+        "--round-per",
+        choices=("entry", "line"),
+        help="apply rounding per entry or per line (default: entry)",
+    )
+    invoice.add_argument(
+        "--rate",
+        metavar="AMOUNT",
+        help="hourly rate for this client, overriding articles and tracker",
+    )
+    invoice.add_argument(
+        "--vat", metavar="PERCENT", help="VAT rate for every line (0 = reverse charge)"
+    )
+    invoice.add_argument(
+        "--client", metavar="ID", help="the Billomat client id (overrides the remembered one)"
+    )
+    invoice.add_argument(
+        "--article",
+        metavar="SERVICE=ID",
+        action="append",
+        default=[],
+        help="map a tracker service (name or id) to a Billomat article id; repeatable",
+    )
+    invoice.add_argument("--into-draft", metavar="ID", help="add the lines to this existing draft")
+    invoice.add_argument("--dry-run", action="store_true", help="show the plan, create nothing")
+    invoice.add_argument("--yes", "-y", action="store_true", help="do not ask before creating")
+
+    sub.add_parser(
+        "resume", parents=[common], help="finish invoices a crash or a failure left unfinished"
+    )
+    sync = sub.add_parser(
+        "sync",
+        parents=[common],
+        help="find drafts deleted in Billomat and release their entries in the tracker",
+    )
+    sync.add_argument("--yes", "-y", action="store_true", help="release without asking")
