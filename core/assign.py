@@ -32,6 +32,16 @@ CLIENT_SETTING_KEYS = (
 )
 
 
+class _Clear:
+    """An override meaning "forget the remembered value, use the default" (`--rate none`)."""
+
+    def __repr__(self) -> str:
+        return "CLEAR"
+
+
+CLEAR: Any = _Clear()
+
+
 def name_key(name: str | None) -> str:
     """Names compare without case, accents' composition or extra spaces."""
     return " ".join(unicodedata.normalize("NFC", clean(name or "")).casefold().split())
@@ -158,12 +168,15 @@ def client_options(
     overrides: Mapping[str, Any] | None = None,
 ) -> PlanOptions:
     """The options for one client: defaults < the client's remembered settings < `overrides`
-    (flags given now). The currency is the Billomat client's (EUR where it names none)."""
+    (flags given now; None: not given, CLEAR: back to the default). The currency is the
+    Billomat client's (EUR where it names none)."""
     values: dict[str, Any] = {}
     if client is not None:
         stored = journal.client_settings(account, client.id)
         values.update({k: v for k, v in stored.items() if k in CLIENT_SETTING_KEYS})
     values.update({k: v for k, v in (overrides or {}).items() if v is not None})
+    for key in [k for k, v in values.items() if v is CLEAR]:
+        del values[key]
     for money in ("rate_override", "default_vat"):
         if values.get(money) is not None:
             values[money] = Decimal(str(values[money]))

@@ -13,6 +13,7 @@ found instead of created twice; a created plan finishes its marking (marking is 
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -46,6 +47,7 @@ class BillingResult:
     failed: dict[str, str] = field(default_factory=dict)
     found_existing: bool = False
     message: str = ""
+    into_draft: bool = False  # the lines went into an existing draft
 
 
 def line_marker(marker: str, index: int) -> str:
@@ -111,6 +113,7 @@ async def finish(
             marked=marked,
             failed=failed,
             found_existing=found_existing,
+            into_draft=record.into_draft is not None,
             message=f"The draft exists, but {len(failed)} entries could not be marked billed "
             f"({reasons}). `timebill resume` tries again.",
         )
@@ -122,6 +125,7 @@ async def finish(
         record.invoice_number,
         marked=marked,
         found_existing=found_existing,
+        into_draft=record.into_draft is not None,
     )
 
 
@@ -208,19 +212,27 @@ async def _mark(
     failed: dict[str, str] = {}
     if progress:
         progress("marking", done, total)
-    for start in range(0, len(todo), MARK_CHUNK):
-        chunk = todo[start : start + MARK_CHUNK]
+
+    async def mark(chunk: list[str]) -> None:
+        nonlocal done
         try:
             result: MarkResult = await source.mark_billed(chunk)
         except TimebillError as exc:
             failed.update(dict.fromkeys(chunk, str(exc)))
-            continue
+            return
         journal.record_marked(record.id, result.succeeded)
-        marked += result.succeeded
+        marked.extend(result.succeeded)
         failed.update(result.failed)
         done += len(result.succeeded)
         if progress:
             progress("marking", done, total)
+
+    # All chunks start at once: the adapter's HTTP client bounds how many requests are in
+    # flight (mite 4, clockodo 8), so a chunk only sets how often the journal records progress,
+    # and no chunk waits for the slowest request of the one before it.
+    await asyncio.gather(
+        *(mark(todo[start : start + MARK_CHUNK]) for start in range(0, len(todo), MARK_CHUNK))
+    )
     return tuple(marked), failed
 
 

@@ -8,8 +8,6 @@ Exit codes: 0 done, 1 a service or the configuration failed (one clear line on s
 from __future__ import annotations
 
 import argparse
-import asyncio
-import logging
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -27,20 +25,31 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 AppLauncher = Callable[[Any, "Path | None"], int]
 
 
-def build_parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument(
-        "--config", metavar="PATH", help="config file (default: see `timebill locate`)"
+def _common_options(default: Any) -> argparse.ArgumentParser:
+    options = argparse.ArgumentParser(add_help=False)
+    options.add_argument(
+        "--config",
+        metavar="PATH",
+        default=default,
+        help="config file (default: see `timebill locate`)",
     )
-    common.add_argument(
+    options.add_argument(
         "--log-file",
         metavar="PATH",
+        default=default,
         help="write request lines (keys redacted) here; also TIMEBILL_LOG",
     )
+    return options
+
+
+def build_parser() -> argparse.ArgumentParser:
+    # Subcommands take the options with SUPPRESS defaults: otherwise argparse lets a subcommand's
+    # default (None) overwrite the value of `timebill --config PATH check`.
+    common = _common_options(argparse.SUPPRESS)
     parser = argparse.ArgumentParser(
         prog="timebill",
         description="Turn time tracked in mite or clockodo into Billomat invoice drafts.",
-        parents=[common],
+        parents=[_common_options(None)],
     )
     parser.add_argument("--version", action="version", version=f"timebill {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -134,12 +143,24 @@ def _run(command: str, args: argparse.Namespace, launch_app: AppLauncher | None)
 
 
 def _load(args: argparse.Namespace) -> Any:
+    from core.logsetup import add_secrets
     from core.settings import load_settings
 
-    return load_settings(Path(args.config) if args.config else None)
+    settings = load_settings(Path(args.config) if args.config else None)
+    add_secrets(
+        (
+            settings.mite.api_key,
+            settings.clockodo.api_key,
+            settings.billomat.api_key,
+            settings.billomat.app_secret,
+        )
+    )
+    return settings
 
 
 def _check(settings: Any) -> int:
+    import asyncio
+
     from core.commands.check import check
 
     rows = asyncio.run(check(settings))
@@ -149,6 +170,8 @@ def _check(settings: Any) -> int:
 
 
 def _entries(settings: Any, args: argparse.Namespace) -> int:
+    import asyncio
+
     from core.commands.entries import as_csv, as_json, as_table, fetch
     from core.connect import open_source
     from core.periods import resolve
@@ -166,13 +189,10 @@ def _entries(settings: Any, args: argparse.Namespace) -> int:
 
 
 def _setup_logging(path: str | None) -> None:
-    if not path:
-        return
-    handler = logging.FileHandler(path, encoding="utf-8")
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
-    logger = logging.getLogger("timebill")
-    logger.addHandler(handler)
-    logger.setLevel(logging.INFO)
+    if path:
+        from core.logsetup import configure
+
+        configure(path)
 
 
 if __name__ == "__main__":

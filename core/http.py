@@ -41,10 +41,13 @@ log = logging.getLogger("timebill.http")
 
 USER_AGENT = f"timebill/{__version__}"
 SERVICE_TITLES = {"mite": "mite", "clockodo": "clockodo", "billomat": "Billomat"}
-# Statuses worth another try. 500 only for idempotent requests: a POST that hit a 500 may have
-# been processed, and Billomat has no idempotency keys (see shared/api/billomat.md §3).
-RETRY_ALWAYS = frozenset({429, 502, 503, 504})
-RETRY_IDEMPOTENT = RETRY_ALWAYS | {500}
+# Statuses worth another try. A POST is only repeated where the server certainly did nothing
+# (429, 503): behind a gateway, a 500/502/504 may come after Billomat created the draft, and it
+# has no idempotency keys (shared/api/billomat.md §3). Those end as "outcome unknown" instead,
+# so billing looks the draft up by its marker before anything is created again.
+RETRY_ALWAYS = frozenset({429, 503})
+RETRY_IDEMPOTENT = RETRY_ALWAYS | {500, 502, 504}
+OUTCOME_UNKNOWN = frozenset({500, 502, 504})
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS", "PATCH"})
 REDACTED = "***"
 
@@ -79,6 +82,12 @@ def check_base_url(base_url: str, service: str) -> str:
     """Refuse anything but https, except plain http to this machine (the sandbox)."""
     parts = urlsplit(base_url)
     title = SERVICE_TITLES.get(service, service)
+    try:
+        parts.port  # noqa: B018 - raises ValueError for a port out of range or not a number
+    except ValueError:
+        raise ConfigError(
+            f"{title}: base_url {base_url!r} has an invalid port (1-65535).", service=service
+        ) from None
     if parts.scheme not in ("https", "http") or not parts.hostname:
         raise ConfigError(
             f"{title}: base_url {base_url!r} is not an http(s) address "
@@ -278,6 +287,14 @@ class ServiceClient:
                     await self.retry.sleep(delay)
                     continue
                 raise self._error(response, retry_after=wait)
+            if not idempotent and status in OUTCOME_UNKNOWN:
+                raise NetworkError(
+                    f"{self.title} answered {method} {self._path(path)} with HTTP {status}; it "
+                    "may or may not have been carried out.",
+                    service=self.service,
+                    status=status,
+                    outcome_unknown=True,
+                )
             if status >= 300:
                 raise self._error(response)
             if not parse_json:
@@ -393,7 +410,8 @@ class ServiceClient:
         text = " ".join(str(text).split())
         if len(text) > 300:
             text = text[:297] + "..."
-        return self.redact(text)
+        # Our messages go on after the service's text: no doubled full stop.
+        return self.redact(text).rstrip(".")
 
     def _path(self, path: str) -> str:
         return self.redact(path)

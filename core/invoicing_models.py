@@ -38,8 +38,10 @@ class PlanOptions(BaseModel):
     """Round durations up to this many minutes (0: exact)."""
     round_per: RoundPer = "entry"
     """Round each entry, or each line's sum."""
-    rate_source: Literal["article", "entry"] = "article"
-    """Preferred rate: the Billomat article's price or the tracker's rate; the other is the fallback."""
+    rate_source: Literal["article", "entry"] = "entry"
+    """Preferred rate: the tracker's rate on the entry (it carries customer- and project-specific
+    rates, which is what the user agreed with the client) or the Billomat article's price; the
+    other is the fallback."""
     rate_override: Decimal | None = Field(default=None, ge=0)
     """A fixed hourly rate for this client, before anything else."""
     language: Language = "de"

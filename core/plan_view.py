@@ -6,6 +6,7 @@ from collections import Counter
 from collections.abc import Sequence
 from decimal import Decimal
 
+from core.invoice_text import SKIP_MESSAGES
 from core.invoicing import SkippedEntry
 from core.models import InvoicePlan
 from core.table import render
@@ -53,7 +54,8 @@ def render_plan(plan: InvoicePlan, skipped: Sequence[SkippedEntry] = ()) -> str:
         )
     out.append(f"{'Gross':>12}  {money(plan.total_gross, cur)}")
     if skipped:
-        counts = Counter(item.message for item in skipped)
+        # The CLI speaks English; the skip messages follow the invoice's language.
+        counts = Counter(SKIP_MESSAGES["en"].get(item.reason, item.message) for item in skipped)
         out.append("")
         out.append("Not billed: " + ", ".join(f"{n} {why}" for why, n in counts.most_common()))
     return "\n".join(out)

@@ -8,8 +8,16 @@ from collections.abc import Sequence
 from core.text import one_line
 
 
+def _cells(ch: str) -> int:
+    """Terminal cells of one character: combining marks (a decomposed "ü" is u + U+0308) and
+    joiners take none, East Asian wide characters two."""
+    if unicodedata.combining(ch) or unicodedata.category(ch) in ("Mn", "Me", "Cf"):
+        return 0
+    return 2 if unicodedata.east_asian_width(ch) in "WF" else 1
+
+
 def width(text: str) -> int:
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+    return sum(_cells(ch) for ch in text)
 
 
 def fit(text: str, size: int) -> str:
@@ -17,7 +25,7 @@ def fit(text: str, size: int) -> str:
     out: list[str] = []
     used = 0
     for ch in text:
-        w = 2 if unicodedata.east_asian_width(ch) in "WF" else 1
+        w = _cells(ch)
         if used + w > size:
             if out and size > 0:
                 while used + 1 > size and out:

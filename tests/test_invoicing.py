@@ -216,8 +216,9 @@ def test_time_entry_of_zero_minutes_is_billed_as_zero() -> None:
 
 def test_rate_fallback_order() -> None:
     rated = [entry(1, 1, 60, hourly_rate=D("80"))]
-    assert plan_for(rated).lines[0].unit_price == D("95.00")
-    assert plan_for(rated, rate_source="entry").lines[0].unit_price == D("80.00")
+    # By default the tracker's rate wins: it holds customer-specific rates.
+    assert plan_for(rated).lines[0].unit_price == D("80.00")
+    assert plan_for(rated, rate_source="article").lines[0].unit_price == D("95.00")
     assert plan_for(rated, rate_override=D("120")).lines[0].unit_price == D("120.00")
     # The entry has no rate: the article's price fills in even when the tracker is preferred.
     assert plan_for([entry(2, 1)], rate_source="entry").lines[0].unit_price == D("95.00")
@@ -226,7 +227,8 @@ def test_rate_fallback_order() -> None:
 def test_article_price_zero_falls_back_to_the_tracker_rate() -> None:
     free = Article(id="a0", title="Beratung", sales_price=D("0"), tax_id="t19")
     assign = ASSIGN.model_copy(update={"articles": {"s1": "a0"}, "billomat_articles": (free,)})
-    plan = build_plan([entry(1, 1, hourly_rate=D("85.5"))], assign, client_id="c1").plan
+    options = PlanOptions(rate_source="article")
+    plan = build_plan([entry(1, 1, hourly_rate=D("85.5"))], assign, options, client_id="c1").plan
     assert (plan.lines[0].unit_price, plan.lines[0].article_id) == (D("85.50"), "a0")
 
 

@@ -1,119 +1,355 @@
-"""The terminal app: for now the entries of the configured tracker (the full flow of setup,
-assign, preview and create lands with the app issue)."""
+"""The terminal app: themes, language, the entries screen, help and the command palette.
+
+The billing flow (assign, preview, create, done; month-end) lives in its own screens: the
+entries screen posts what the user asked for and `bill_selection` / `month_end` hand it on to
+`tui.flow` (imported when needed, so the app runs without it).
+"""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import importlib
+from collections.abc import Collection, Iterable
 from pathlib import Path
-from typing import Any
+from types import ModuleType
+from typing import Any, ClassVar
 
-from rich.text import Text
 from textual import work
-from textual.app import App, ComposeResult
-from textual.binding import Binding
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.app import App, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+from textual.theme import Theme
 
-from core.commands.entries import entry_amount, entry_state
-from core.connect import open_source
-from core.errors import TimebillError
+from core import paths
+from core.connect import open_journal, open_source, tracker_account
+from core.errors import ConfigError, TimebillError
 from core.models import TimeEntry
-from core.periods import month_range
-from core.text import one_line
+from core.settings import Settings, save_settings
+from tui.i18n import detect_language, register, set_language, t
+from tui.screens.entries import EntriesScreen, Loader
+from tui.screens.help import HelpScreen
+from tui.themes import install_themes, problems_message, resolve_theme
+from tui.widgets.localize import localize_bindings
+
+STRINGS = {
+    "key.app.help": {"en": "Help", "de": "Hilfe"},
+    "key.app.quit": {"en": "Quit", "de": "Beenden"},
+    "key.app.palette": {"en": "Commands", "de": "Befehle"},
+    "cmd.setup": {"en": "Setup: connections", "de": "Einrichtung: Verbindungen"},
+    "cmd.setup_help": {
+        "en": "Time tracker and Billomat accounts, API keys, default VAT",
+        "de": "Zeiterfassung und Billomat-Konto, API-Schlüssel, Standard-USt.",
+    },
+    "cmd.reload": {"en": "Entries: reload", "de": "Einträge: neu laden"},
+    "cmd.reload_help": {
+        "en": "Load the period's entries again from the time tracker",
+        "de": "Die Einträge des Zeitraums neu aus der Zeiterfassung laden",
+    },
+    "cmd.theme": {"en": "Theme: switch", "de": "Theme: wechseln"},
+    "cmd.theme_help": {
+        "en": "Choose the colour theme (saved in the config)",
+        "de": "Farbschema wählen (wird in der Konfiguration gespeichert)",
+    },
+    "cmd.resume": {"en": "Invoices: resume unfinished", "de": "Rechnungen: Unfertige fortsetzen"},
+    "cmd.resume_help": {
+        "en": "Finish invoices that were interrupted (draft created, entries not yet marked)",
+        "de": "Unterbrochene Rechnungen abschließen (Entwurf da, Einträge noch nicht markiert)",
+    },
+    "cmd.help": {"en": "Help: keys", "de": "Hilfe: Tasten"},
+    "cmd.help_help": {"en": "Show every key", "de": "Alle Tasten anzeigen"},
+    "cmd.quit": {"en": "Quit", "de": "Beenden"},
+    "cmd.quit_help": {"en": "Leave timebill", "de": "timebill verlassen"},
+    "app.setup_missing": {
+        "en": "The setup screen is not available in this version: edit {path}.",
+        "de": "Die Einrichtung ist in dieser Version nicht verfügbar: {path} bearbeiten.",
+    },
+    "app.flow_missing": {
+        "en": "Creating invoices is not available in this version.",
+        "de": "Rechnungen erstellen ist in dieser Version nicht verfügbar.",
+    },
+    "app.theme_not_saved": {"en": "Theme not saved", "de": "Theme nicht gespeichert"},
+    "app.resume_none": {
+        "en": "No unfinished invoices.",
+        "de": "Keine unfertigen Rechnungen.",
+    },
+    "app.resume_title": {"en": "Unfinished invoices", "de": "Unfertige Rechnungen"},
+    "app.resume_done": {
+        "en": "{done} finished, {open} still open.",
+        "de": "{done} abgeschlossen, {open} noch offen.",
+    },
+    "app.resume_failed": {
+        "en": "Resuming invoices failed",
+        "de": "Fortsetzen der Rechnungen fehlgeschlagen",
+    },
+    "app.resume_busy": {
+        "en": "Resuming invoices is already running.",
+        "de": "Rechnungen werden bereits fortgesetzt.",
+    },
+}
+register(STRINGS)
+
+
+def _optional_module(name: str) -> ModuleType | None:
+    """A screen module another part of the app provides, or None while it does not exist."""
+    try:
+        return importlib.import_module(name)
+    except ModuleNotFoundError as err:
+        # Missing itself, or one of the screens it is built from: the app runs without it.
+        if err.name is not None and (err.name == name or err.name.startswith("tui.")):
+            return None
+        raise
 
 
 class TimebillApp(App[None]):
     TITLE = "timebill"
-    CSS = """
-    #period { height: 1; padding: 0 1; color: $text-muted; }
-    #entries { height: 1fr; }
-    """
-    BINDINGS = [
-        Binding("q", "quit", "Quit", id="quit"),
-        Binding("r", "reload", "Reload", id="reload"),
-        Binding("[", "previous_month", "Prev month", id="previous_month"),
-        Binding("]", "next_month", "Next month", id="next_month"),
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("question_mark", "help", "key.app.help", id="app.help"),
+        Binding("ctrl+q", "quit", "key.app.quit", id="app.quit", show=False, priority=True),
+        Binding("q", "quit", "key.app.quit", id="app.quit_q", show=False),
+        Binding(
+            "ctrl+p", "command_palette", "key.app.palette", id="app.palette", show=False, priority=True
+        ),
     ]
 
-    def __init__(self, settings: Any, *, today: dt.date | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings | None,
+        config_path: Path | None = None,
+        *,
+        today: dt.date | None = None,
+        period: tuple[dt.date, dt.date] | None = None,
+        preset: str = "last-month",
+        loader: Loader | None = None,
+    ) -> None:
+        language = settings.ui.language if settings is not None else "auto"
+        set_language(detect_language(language))
         super().__init__()
+        localize_bindings(self)
         self.settings = settings
-        self.months_back = 1
+        self.config_path = config_path
         self.today = today or dt.date.today()
+        self.period = period
+        self.preset = preset
+        self.loader = loader
+        self.theme_problems = install_themes(self, paths.themes_dir())
+        wanted = settings.ui.theme if settings is not None else None
+        self.theme, self.theme_warning = resolve_theme(self, wanted)
+        self._saved_theme = self.theme
 
-    def compose(self) -> ComposeResult:
-        yield Header()
-        yield Static(id="period")
-        yield DataTable(id="entries", cursor_type="row", zebra_stripes=True)
-        yield Footer()
+    # -- start -------------------------------------------------------------------------------
+    @property
+    def needs_setup(self) -> bool:
+        return self.settings is None or bool(self.settings.missing())
+
+    def _entries_screen(self) -> EntriesScreen:
+        return EntriesScreen(
+            self.loader or self._load_from_tracker,
+            today=self.today,
+            account=self._account(),
+            preset=self.preset,
+            period=self.period,
+            auto_load=not self.needs_setup,
+        )
 
     def on_mount(self) -> None:
-        table = self.query_one(DataTable)
-        table.add_columns(
-            "Date", "Customer", "Project", "Service", "User", "Hours", "Amount", "Note", "State"
-        )
-        self.action_reload()
+        # Pushed rather than returned from get_default_screen: Textual loads a screen's
+        # CSS_PATH only for screens it installs or pushes.
+        self.push_screen(self._entries_screen())
+        problems = list(self.theme_problems)
+        if problems:
+            self.notify(
+                problems_message(problems),
+                title=t("themes.broken_title"),
+                severity="warning",
+                timeout=15,
+                markup=False,
+            )
+        if self.theme_warning:
+            self.notify(self.theme_warning, severity="warning", markup=False)
+        self.theme_changed_signal.subscribe(self, self._theme_changed)
+        if self.needs_setup:
+            self.action_open_setup()
+
+    def _account(self) -> str:
+        if self.settings is None or self.settings.tracker is None:
+            return ""
+        try:
+            return tracker_account(self.settings)
+        except ConfigError:
+            return ""
+
+    async def _load_from_tracker(
+        self, start: dt.date, end: dt.date
+    ) -> tuple[list[TimeEntry], Collection[str]]:
+        settings = self.settings
+        if settings is None:
+            raise ConfigError("timebill is not set up yet.")
+        async with open_source(settings) as source:
+            entries = await source.entries(start, end)
+        account = tracker_account(settings)
+
+        def in_progress() -> set[str]:
+            # SQLite may wait for another timebill's write lock: never on the event loop.
+            with open_journal(settings) as journal:
+                return journal.in_progress(account)
+
+        return entries, await asyncio.to_thread(in_progress)
 
     @property
-    def period(self) -> tuple[dt.date, dt.date]:
-        return month_range(self.today, self.months_back)
+    def entries_screen(self) -> EntriesScreen | None:
+        for screen in self.screen_stack:
+            if isinstance(screen, EntriesScreen):
+                return screen
+        return None
 
-    def action_reload(self) -> None:
-        start, end = self.period
-        self.query_one("#period", Static).update(Text(f"{start:%d.%m.%Y} – {end:%d.%m.%Y}"))
-        self.load_entries(start, end)
+    def reload_entries(self) -> None:
+        """Load the entries again, e.g. after an invoice marked some billed."""
+        screen = self.entries_screen
+        if screen is not None:
+            screen.reload()
 
-    def action_previous_month(self) -> None:
-        self.months_back += 1
-        self.action_reload()
-
-    def action_next_month(self) -> None:
-        if self.months_back > 0:
-            self.months_back -= 1
-            self.action_reload()
-
-    @work(exclusive=True, group="entries", exit_on_error=False)
-    async def load_entries(self, start: dt.date, end: dt.date) -> None:
-        table = self.query_one(DataTable)
-        table.loading = True
-        try:
-            async with open_source(self.settings) as source:
-                entries = await source.entries(start, end)
-        except TimebillError as exc:
-            self.notify(str(exc), title="Loading entries failed", severity="error", timeout=10)
-            return
-        finally:
-            table.loading = False
-        if (start, end) != self.period:
-            return  # the user moved on to another month meanwhile
-        self.show(sorted(entries, key=lambda e: (e.date, e.customer_name or "", e.id)))
-
-    def show(self, entries: list[TimeEntry]) -> None:
-        table = self.query_one(DataTable)
-        table.clear()
-        minutes = 0
-        for e in entries:
-            amount = entry_amount(e)
-            minutes += e.minutes
-            table.add_row(
-                Text(e.date.strftime("%d.%m.")),
-                Text(one_line(e.customer_name or "–", 22)),
-                Text(one_line(e.project_name or "–", 18)),
-                Text(one_line(e.service_name or "–", 16)),
-                Text(one_line(e.user_name or "–", 14)),
-                Text(f"{e.hours:.2f}", justify="right"),
-                Text("" if amount is None else f"{amount:.2f}", justify="right"),
-                Text(one_line(e.note, 40)),
-                Text(entry_state(e), style="dim" if e.billed or not e.billable else ""),
-                key=e.id,
-            )
-        start, end = self.period
-        self.query_one("#period", Static).update(
-            Text(
-                f"{start:%d.%m.%Y} – {end:%d.%m.%Y}   {len(entries)} entries, {minutes / 60:.2f} h"
-            )
+    # -- setup -------------------------------------------------------------------------------
+    def action_open_setup(self) -> None:
+        module = _optional_module("tui.screens.setup")
+        config_path = self.config_path or (
+            self.settings.config_path if self.settings is not None else paths.config_file()
         )
+        if module is None:
+            self.notify(
+                t("app.setup_missing", path=config_path), severity="warning", markup=False
+            )
+            return
+        self.push_screen(module.SetupScreen(self.settings, config_path), self._setup_done)
+
+    def _setup_done(self, settings: Settings | None) -> None:
+        if settings is None:
+            return
+        self.settings = settings
+        screen = self.entries_screen
+        if screen is not None:
+            screen.account = self._account()
+            if not self.needs_setup:
+                screen.reload()
+
+    # -- themes ------------------------------------------------------------------------------
+    def _theme_changed(self, theme: Theme) -> None:
+        if theme.name == self._saved_theme or self.settings is None:
+            return
+        self._saved_theme = theme.name
+        self.save_theme(theme.name)
+
+    @work(thread=True, exclusive=True, group="save-theme", exit_on_error=False)
+    def save_theme(self, name: str) -> None:
+        settings = self.settings
+        if settings is None:
+            return
+        try:
+            # with_changes + save_settings writes the file's values and explicit ones, never a
+            # value that came from a TIMEBILL_* variable.
+            changed = settings.with_changes({"ui": {"theme": name}})
+            save_settings(changed, self.config_path)
+        except ConfigError as err:
+            self.call_from_thread(
+                self.notify,
+                str(err),
+                title=t("app.theme_not_saved"),
+                severity="error",
+                markup=False,
+            )
+            return
+        self.call_from_thread(setattr, self, "settings", changed)
+
+    # -- commands ----------------------------------------------------------------------------
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        yield SystemCommand(t("cmd.setup"), t("cmd.setup_help"), self.action_open_setup)
+        yield SystemCommand(t("cmd.reload"), t("cmd.reload_help"), self.reload_entries)
+        yield SystemCommand(t("cmd.theme"), t("cmd.theme_help"), self.action_change_theme)
+        yield SystemCommand(t("cmd.resume"), t("cmd.resume_help"), self.action_resume_invoices)
+        yield SystemCommand(t("cmd.help"), t("cmd.help_help"), self.action_help)
+        yield SystemCommand(t("cmd.quit"), t("cmd.quit_help"), self.action_quit)
+
+    def action_help(self) -> None:
+        if isinstance(self.screen, HelpScreen):
+            return
+        self.push_screen(HelpScreen(self.screen))
+
+    def action_resume_invoices(self) -> None:
+        if any(w.group == "resume" and w.is_running for w in self.workers):
+            self.notify(t("app.resume_busy"), markup=False)
+            return
+        self.resume_invoices()
+
+    @work(group="resume", exit_on_error=False)
+    async def resume_invoices(self) -> None:
+        # Never exclusive: cancelling a create or a marking half-way leaves its outcome unknown.
+        from core.billing import resume
+
+        settings = self.settings
+        try:
+            if settings is None:
+                raise ConfigError("timebill is not set up yet.")
+            account = tracker_account(settings)
+            from core.connect import open_billomat
+
+            with open_journal(settings) as journal:
+                if not journal.unfinished(account):
+                    self.notify(t("app.resume_none"), markup=False)
+                    return
+                async with open_source(settings) as source, open_billomat(settings) as billomat:
+                    results = await resume(
+                        source=source, billomat=billomat, journal=journal, account=account
+                    )
+        except TimebillError as err:
+            self.notify(
+                str(err), title=t("app.resume_failed"), severity="error", timeout=12, markup=False
+            )
+            return
+        done = sum(1 for r in results if r.state == "done")
+        lines = [t("app.resume_done", done=done, open=len(results) - done)]
+        lines += [r.message for r in results if r.message]
+        self.notify(
+            "\n".join(lines),
+            title=t("app.resume_title"),
+            severity="information" if done == len(results) else "warning",
+            timeout=12,
+            markup=False,
+        )
+        self.reload_entries()
+
+    # -- the billing flow (other screens) ----------------------------------------------------
+    async def on_entries_screen_bill_requested(self, message: EntriesScreen.BillRequested) -> None:
+        await self.bill_selection(message.entries)
+
+    async def on_entries_screen_month_end_requested(
+        self, message: EntriesScreen.MonthEndRequested
+    ) -> None:
+        await self.month_end(message.start, message.end)
+
+    def action_bill_selection(self) -> None:
+        screen = self.entries_screen
+        if screen is not None:
+            screen.action_bill()
+
+    async def bill_selection(self, entries: list[TimeEntry]) -> None:
+        """Assign -> preview -> create -> done for `entries` (tui.flow runs it in a worker and
+        posts BillingDone, on which the entries screen reloads)."""
+        flow = _optional_module("tui.flow")
+        if flow is None:
+            self.notify(t("app.flow_missing"), severity="warning", markup=False)
+            return
+        await flow.bill_selection(self, entries, settings=self.settings)
+
+    async def month_end(self, start: dt.date, end: dt.date) -> None:
+        """The month-end queue for the period."""
+        flow = _optional_module("tui.flow")
+        if flow is None:
+            self.notify(t("app.flow_missing"), severity="warning", markup=False)
+            return
+        await flow.month_end(self, start, end, settings=self.settings)
 
 
-def run_app(settings: Any, config_path: Path | None = None) -> int:
-    TimebillApp(settings).run()
+def run_app(settings: Settings | None, config_path: Path | None = None) -> int:
+    TimebillApp(settings, config_path).run()
     return 0

@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
 from core.connect import TRACKER_TITLES, open_billomat, open_source
 from core.errors import TimebillError
 from core.models import Account
-from core.text import clean
+from core.text import clean, one_line
+
+if TYPE_CHECKING:
+    from core.settings import Settings
+
+Row = tuple[str, bool, str]
 
 
 def describe(account: Account) -> str:
@@ -17,18 +26,23 @@ def describe(account: Account) -> str:
     return ", ".join(parts)
 
 
-async def check(settings) -> list[tuple[str, bool, str]]:  # type: ignore[no-untyped-def]
-    """One (service, ok, text) row per service; every failure has its own one-line text."""
-    rows: list[tuple[str, bool, str]] = []
+async def _verify(title: str, opener: Callable[[Settings], Any], settings: Settings) -> Row:
+    try:
+        async with opener(settings) as client:
+            return (title, True, one_line(describe(await client.verify())))
+    except TimebillError as exc:
+        # One line per service, whatever the adapter's message looks like.
+        return (title, False, one_line(str(exc)))
+
+
+async def check(settings: Settings) -> list[Row]:
+    """One (service, ok, text) row per service; every failure has its own one-line text.
+
+    Both services are asked at once: an unreachable host is retried with backoff, and the other
+    service's answer should not wait for that."""
     tracker = TRACKER_TITLES.get(settings.tracker or "", "time tracker")
-    try:
-        async with open_source(settings) as source:
-            rows.append((tracker, True, describe(await source.verify())))
-    except TimebillError as exc:
-        rows.append((tracker, False, str(exc)))
-    try:
-        async with open_billomat(settings) as billomat:
-            rows.append(("Billomat", True, describe(await billomat.verify())))
-    except TimebillError as exc:
-        rows.append(("Billomat", False, str(exc)))
-    return rows
+    rows = await asyncio.gather(
+        _verify(tracker, open_source, settings),
+        _verify("Billomat", open_billomat, settings),
+    )
+    return list(rows)

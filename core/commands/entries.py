@@ -9,7 +9,7 @@ import json
 from collections.abc import Sequence
 from decimal import ROUND_HALF_UP, Decimal
 
-from core.errors import TimebillError
+from core.errors import AuthenticationError, NotFoundError, TimebillError
 from core.models import Customer, TimeEntry
 from core.sources.base import TimeSource
 from core.table import render
@@ -71,10 +71,19 @@ def find_customer(customers: Sequence[Customer], wanted: str) -> Customer:
 async def fetch(
     source: TimeSource, start: dt.date, end: dt.date, customer: str | None
 ) -> list[TimeEntry]:
-    customer_id = None
-    if customer:
-        customer_id = find_customer(await source.customers(), customer).id
-    entries = await source.entries(start, end, customer_id=customer_id)
+    try:
+        customer_id = None
+        if customer:
+            customer_id = find_customer(await source.customers(), customer).id
+        entries = await source.entries(start, end, customer_id=customer_id)
+    except (AuthenticationError, NotFoundError) as exc:
+        # A list call's 401/404 says little (mite: "not found (/time_entries.json)" for an
+        # unknown account); verify() tells an unknown account from a refused key.
+        try:
+            await source.verify()
+        except TimebillError as specific:
+            raise specific from None
+        raise exc
     return sorted(entries, key=lambda e: (e.date, e.customer_name or "", e.id))
 
 
@@ -83,13 +92,22 @@ def as_json(entries: Sequence[TimeEntry]) -> str:
     return json.dumps([e.model_dump(mode="json") for e in entries], ensure_ascii=False, indent=2)
 
 
+def _csv_value(value: object) -> str:
+    # The same spelling as the JSON output: true/false, not Python's True/False.
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return clean(value)
+
+
 def as_csv(entries: Sequence[TimeEntry]) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(FIELDS)
     for entry in entries:
         row = entry.model_dump(mode="json")
-        writer.writerow(["" if row[f] is None else clean(row[f]) for f in FIELDS])
+        writer.writerow([_csv_value(row[f]) for f in FIELDS])
     return out.getvalue()
 
 

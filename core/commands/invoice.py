@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime as dt
 import sys
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,7 +21,15 @@ from core.billing import BillingResult, create_invoice, deleted_drafts, release,
 from core.commands.entries import find_customer
 from core.connect import open_billomat, open_journal, open_source, tracker_account
 from core.errors import TimebillError
-from core.invoicing import NothingToBillError, PlanOptions, PlanResult, build_plan
+from core.invoice_text import SKIP_MESSAGES
+from core.invoicing import (
+    NothingToBillError,
+    PlanOptions,
+    PlanResult,
+    SkippedEntry,
+    build_plan,
+    open_entries,
+)
 from core.journal import Journal
 from core.models import Article, BillomatClient, Customer, Service, Tax, TimeEntry
 from core.periods import resolve as resolve_period
@@ -67,8 +77,12 @@ def _progress(stage: str, done: int, total: int) -> None:
         warn(f"  marking entries billed: {done}/{total}")
 
 
-def _article_choice(values: list[str], services: list[Service]) -> dict[str, str]:
-    """`--article SERVICE=ID` by service name (case-insensitive) or id."""
+def _article_choice(
+    values: list[str], services: list[Service], articles: list[Article]
+) -> dict[str, str]:
+    """`--article SERVICE=ID` by service name (case-insensitive) or id; the article must exist
+    (checked here, before anything is remembered)."""
+    known = {article.id for article in articles}
     chosen: dict[str, str] = {}
     for value in values:
         service_ref, sep, article_id = value.partition("=")
@@ -82,6 +96,10 @@ def _article_choice(values: list[str], services: list[Service]) -> dict[str, str
         if match is None:
             raise TimebillError(
                 f"--article {value!r}: the tracker has no service {service_ref.strip()!r}."
+            )
+        if article_id.strip() not in known:
+            raise TimebillError(
+                f"--article {value!r}: Billomat has no article with id {article_id.strip()}."
             )
         chosen[match.id] = article_id.strip()
     return chosen
@@ -97,7 +115,9 @@ def _options(args: argparse.Namespace, settings: Any) -> tuple[PlanOptions, dict
         "round_per": args.round_per,
     }
     try:
-        if args.rate is not None:
+        if args.rate is not None and args.rate.strip().lower() == "none":
+            flags["rate_override"] = assign.CLEAR
+        elif args.rate is not None:
             flags["rate_override"] = _decimal(args.rate, "--rate")
         if args.vat is not None:
             flags["default_vat"] = _decimal(args.vat, "--vat")
@@ -127,6 +147,11 @@ async def _load_billomat(billomat: Any) -> BillomatData:
 
 
 async def _invoice(settings: Any, args: argparse.Namespace, journal: Journal, ask: Ask) -> int:
+    if args.all_customers and (args.client or args.into_draft):
+        flag = "--client" if args.client else "--into-draft"
+        raise TimebillError(
+            f"{flag} names one client's draft: use it with --customer, not --all-customers."
+        )
     start, end = resolve_period(args.start, args.end, args.period)
     account = tracker_account(settings)
     base, flags = _options(args, settings)
@@ -153,6 +178,8 @@ async def _invoice(settings: Any, args: argparse.Namespace, journal: Journal, as
         )
         result = _plan(
             entries,
+            start,
+            end,
             customer,
             services,
             data,
@@ -169,9 +196,6 @@ async def _invoice(settings: Any, args: argparse.Namespace, journal: Journal, as
             return EXIT_NOTHING
         plan_result, options = result
         say(render_plan(plan_result.plan, plan_result.skipped))
-        if args.dry_run:
-            say("\nDry run: nothing created.")
-            return EXIT_OK
         if args.into_draft:
             draft = await billomat.invoice(args.into_draft)
             if draft.status != "DRAFT" or draft.client_id != plan_result.plan.client_id:
@@ -180,6 +204,9 @@ async def _invoice(settings: Any, args: argparse.Namespace, journal: Journal, as
                     f"(status {draft.status}, client {draft.client_id}); nothing created."
                 )
                 return EXIT_FAILED
+        if args.dry_run:
+            say("\nDry run: nothing created.")
+            return EXIT_OK
         target = f"draft {args.into_draft}" if args.into_draft else "a new draft"
         if not args.yes and not ask(
             f"\nCreate {target} in Billomat and mark {len(plan_result.plan.entry_ids)} entries billed?"
@@ -196,11 +223,13 @@ async def _invoice(settings: Any, args: argparse.Namespace, journal: Journal, as
             progress=_progress,
         )
         assign.remember_client_options(journal, account, plan_result.plan.client_id, options)
-        return _report(outcome, settings)
+        return _report(outcome, settings, lines=len(plan_result.plan.lines))
 
 
 def _plan(
     entries: list[TimeEntry],
+    start: dt.date,
+    end: dt.date,
     customer: Customer,
     services: list[Service],
     data: BillomatData,
@@ -214,7 +243,11 @@ def _plan(
     if args.client and not any(c.id == args.client for c in data.clients):
         warn(f"timebill: Billomat has no client with id {args.client}; nothing created.")
         return None
-    used_services = {e.service_id: e.service_name or "" for e in entries if e.service_id}
+    held = journal.held(account)
+    candidates, skipped = open_entries(entries, in_progress=held, language="en")
+    if not candidates:
+        return nothing_to_bill(clean(customer.name), start, end, skipped)
+    used_services = {e.service_id: e.service_name or "" for e in candidates if e.service_id}
     resolution = assign.resolve(
         journal,
         account,
@@ -224,7 +257,7 @@ def _plan(
         articles=data.articles,
         taxes=data.taxes,
         client_choice=client_choice,
-        article_choice=_article_choice(args.article, services),
+        article_choice=_article_choice(args.article, services, data.articles),
         remember=not args.dry_run,
     )
     for note in resolution.notes:
@@ -237,13 +270,14 @@ def _plan(
             f"--client ID" + (f" (similar: {hint})" if hint else "") + ". Nothing created."
         )
         return None
-    for service_id, name in resolution.free_text_services.items():
-        say(
-            f"Service {clean(name)} ({service_id}) has no Billomat article: free-text line at the tracker's rate."
-        )
     client_id = resolution.assignments.clients[customer.id]
     client = resolution.assignments.client(client_id)
     options = assign.client_options(journal, account, client, base, flags)
+    rate = "the client's rate" if options.rate_override is not None else "the tracker's rate"
+    for service_id, name in resolution.free_text_services.items():
+        say(
+            f"Service {clean(name)} ({service_id}) has no Billomat article: free-text line at {rate}."
+        )
     try:
         result = build_plan(
             entries,
@@ -251,20 +285,32 @@ def _plan(
             options,
             client_id=client_id,
             customer_ids={customer.id},
-            in_progress=journal.held(account),
+            in_progress=held,
         )
-    except NothingToBillError as exc:
-        return f"{exc} Nothing to create."
+    except NothingToBillError:
+        return nothing_to_bill(clean(customer.name), start, end, skipped)
     return result, options
 
 
-def _report(outcome: BillingResult, settings: Any) -> int:
+def nothing_to_bill(who: str, start: dt.date, end: dt.date, skipped: Sequence[SkippedEntry]) -> str:
+    """Why there is nothing to bill, in the CLI's language (the plan's texts may be German)."""
+    counts = Counter(SKIP_MESSAGES["en"][item.reason] for item in skipped)
+    detail = ", ".join(f"{n} {why}" for why, n in counts.most_common())
+    unfinished = any(item.reason == "in_progress" for item in skipped)
+    return (
+        f"No billable entries for {who} from {start:%d.%m.%Y} to {end:%d.%m.%Y}"
+        + (f" ({detail})" if detail else " (the tracker lists no entries in this period)")
+        + ". Nothing created."
+        + (" Run `timebill resume` to finish the unfinished invoice." if unfinished else "")
+    )
+
+
+def _report(outcome: BillingResult, settings: Any, *, lines: int) -> int:
     if outcome.state == "done":
         again = " (found again after an interrupted run)" if outcome.found_existing else ""
-        say(
-            f"Draft {outcome.invoice_number or '-'} (id {outcome.invoice_id}) created{again}; "
-            f"{len(outcome.marked)} entries marked billed."
-        )
+        draft = f"draft {outcome.invoice_number or '-'} (id {outcome.invoice_id})"
+        done = f"{lines} lines added to {draft}" if outcome.into_draft else f"D{draft[1:]} created"
+        say(f"{done}{again}; {len(outcome.marked)} entries marked billed.")
         say(f"Open it in Billomat: {invoice_url(settings, outcome.invoice_id)}")
         return EXIT_OK
     warn(f"timebill: {outcome.message}")

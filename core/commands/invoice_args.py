@@ -34,23 +34,31 @@ def add_commands(sub: argparse._SubParsersAction, common: argparse.ArgumentParse
         help="a preset instead of --from/--to",
     )
     invoice.add_argument(
-        "--group-by", choices=GROUPINGS, help="one line per ... (default: service)"
+        "--group-by",
+        choices=GROUPINGS,
+        help="one line per ... (default: the client's last choice, else service)",
     )
     invoice.add_argument(
-        "--round", choices=ROUNDINGS, help="round durations up to N minutes (default: none)"
+        "--round",
+        choices=ROUNDINGS,
+        help="round durations up to N minutes (default: the client's last choice, else none)",
     )
     invoice.add_argument(
         "--round-per",
         choices=("entry", "line"),
-        help="apply rounding per entry or per line (default: entry)",
+        help="apply rounding per entry or per line (default: the client's last choice, else entry)",
     )
     invoice.add_argument(
         "--rate",
         metavar="AMOUNT",
-        help="hourly rate for this client, overriding articles and tracker",
+        help="hourly rate for this client, before article prices and tracker rates; "
+        "remembered for the client ('none' forgets it)",
     )
     invoice.add_argument(
-        "--vat", metavar="PERCENT", help="VAT rate for every line (0 = reverse charge)"
+        "--vat",
+        metavar="PERCENT",
+        help="VAT rate for lines whose article names none; 0 = reverse charge: every line "
+        "0 %% with the legal note (remembered for the client)",
     )
     invoice.add_argument(
         "--client", metavar="ID", help="the Billomat client id (overrides the remembered one)"

@@ -59,7 +59,7 @@ async def month_end(
         clients=data.clients,
         articles=data.articles,
         taxes=data.taxes,
-        article_choice=_article_choice(args.article, services),
+        article_choice=_article_choice(args.article, services, data.articles),
         remember=not args.dry_run,
     )
     for note in resolution.notes:
@@ -88,7 +88,8 @@ async def month_end(
         warn(f"Skipped {clean(failure.client_name or failure.client_id)}: {failure.error}")
     if not run.plans:
         say(f"Nothing to bill from {start:%d.%m.%Y} to {end:%d.%m.%Y}.")
-        return EXIT_FAILED if run.failed else EXIT_NOTHING
+        # Open entries left without a client are work for the user, not "nothing to do".
+        return EXIT_FAILED if run.failed or run.unassigned else EXIT_NOTHING
 
     say(f"Month-end run {start:%d.%m.%Y} – {end:%d.%m.%Y}: {len(run.plans)} drafts to create.\n")
     code = EXIT_FAILED if run.failed or run.unassigned else EXIT_OK

@@ -1,0 +1,42 @@
+"""The support log (`--log-file` / TIMEBILL_LOG): request lines with keys redacted.
+
+core.http already redacts what it logs; this filter is the second lock on the door: every
+record that reaches the file passes through it, whichever logger wrote it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterable
+
+from core.http import redact
+
+_secrets: set[str] = set()
+
+
+def add_secrets(values: Iterable[object]) -> None:
+    for value in values:
+        getter = getattr(value, "get_secret_value", None)
+        text = str(getter() if getter else value or "")
+        if len(text) >= 4:
+            _secrets.add(text)
+
+
+class RedactSecrets(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        if _secrets:
+            record.msg = redact(record.getMessage(), _secrets)
+            record.args = None
+        return True
+
+
+def configure(path: str | os.PathLike[str] | None) -> None:
+    if not path:
+        return
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    handler.addFilter(RedactSecrets())
+    logger = logging.getLogger("timebill")
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)

@@ -1,0 +1,340 @@
+"""`timebill invoice` end to end against the sandbox over loopback: the draft in the Billomat
+emulator holds exactly the planned lines and totals, the tracker emulator has exactly the
+planned entries marked, a second run creates nothing, lines go into an existing draft, and
+per-client settings are remembered."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from billing_env import (
+    ALPENBLICK,
+    GRUENWALD,
+    GRUENWALD_DRAFT,
+    MUELLER,
+    OCTOBER,
+    BillingEnv,
+    billing_env,
+    changed,
+)
+
+from core import assign
+from core.billing import create_invoice
+from core.connect import open_billomat, open_source, tracker_account
+from core.invoice_text import REVERSE_CHARGE_NOTE
+from core.invoicing import PlanOptions, build_plan
+from core.models import InvoicePlan
+from core.plan_view import render_plan
+from core.settings import load_settings
+
+MUELLER_NAME = "Müller & Söhne GmbH"
+
+
+def open_ids(env: BillingEnv, customer: str, *period: str) -> set[str]:
+    """What the tracker itself lists as open and billable for the customer (`timebill entries`)."""
+    listed = env.run("entries", "--customer", customer, *period, "--format", "json")
+    assert listed.code == 0, listed.err
+    return {
+        e["id"]
+        for e in json.loads(listed.out)
+        if e["billable"] and not e["billed"] and not e["running"]
+    }
+
+
+def items_of(invoice: dict[str, Any]) -> list[tuple[Any, ...]]:
+    return [
+        (
+            item["title"],
+            Decimal(item["quantity"]),
+            item["unit"],
+            Decimal(item["unit_price"]),
+            Decimal(item["tax_rate"]),
+            item["article_id"] or None,
+            Decimal(item["total_net"]),
+        )
+        for item in invoice["items"]
+    ]
+
+
+def lines_of(plan: InvoicePlan) -> list[tuple[Any, ...]]:
+    return [
+        (
+            line.title,
+            line.quantity,
+            line.unit,
+            line.unit_price,
+            line.tax_rate,
+            line.article_id,
+            line.total_net,
+        )
+        for line in plan.lines
+    ]
+
+
+@pytest.mark.parametrize("tracker", ["mite", "clockodo"])
+def test_invoice_creates_exactly_the_planned_draft_and_marks_its_entries(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tracker: str
+) -> None:
+    with billing_env(tmp_path, monkeypatch, tracker) as env:
+        wanted = open_ids(env, MUELLER_NAME, *OCTOBER)
+        assert len(wanted) > 20
+        invoices_before = env.invoices()
+        before = env.entries()
+
+        dry = env.run("invoice", "--customer", "müller", *OCTOBER, "--dry-run")
+        assert dry.code == 0, dry.err
+        assert "Dry run: nothing created." in dry.out
+        assert env.invoices() == invoices_before
+        assert env.entries() == before
+        assert env.plans() == []
+
+        run = env.run("invoice", "--customer", "müller", *OCTOBER, "--yes")
+        assert run.code == 0, run.err
+        [record] = env.plans("done")
+        plan = record.plan
+        assert set(plan.entry_ids) == wanted == set(record.marked_ids)
+
+        # The table printed (preview and create alike) is the plan that was created.
+        shown = render_plan(plan)
+        assert shown in run.out
+        assert shown.split("Service period")[1] in dry.out  # same lines, totals, period
+
+        # Billomat: one new draft, exactly the planned lines, totals to the cent.
+        new = [i for i in env.invoices() if i["id"] not in {j["id"] for j in invoices_before}]
+        assert [i["id"] for i in new] == [record.invoice_id]
+        [draft] = new
+        assert draft["status"] == "DRAFT"
+        assert draft["client_id"] == MUELLER
+        assert draft["customfield"] == plan.marker
+        assert draft["currency_code"] == "EUR"
+        assert draft["supply_date"] == "01.10.2026 – 30.10.2026"
+        assert items_of(draft) == lines_of(plan)
+        assert Decimal(draft["total_net"]) == plan.total_net
+        assert Decimal(draft["total_gross"]) == plan.total_gross
+        assert f"{plan.total_gross:,.2f} EUR" in run.out
+        assert f"Draft {draft['invoice_number']} (id {draft['id']}) created" in run.out
+        if tracker == "clockodo":
+            assert any(line.unit == "Pauschale" for line in plan.lines)  # the hosting lump sum
+
+        # The tracker: exactly the planned entries marked, nothing else touched.
+        after = env.entries()
+        assert changed(before, after) == wanted
+        assert wanted <= env.billed()
+
+        # Again: nothing to create, and why.
+        again = env.run("invoice", "--customer", "müller", *OCTOBER, "--yes")
+        assert again.code == 3
+        assert "already billed" in again.out
+        assert "Nothing created" in again.out
+        assert len(env.invoices()) == len(invoices_before) + 1
+        assert env.entries() == after
+
+
+def test_lines_go_into_an_existing_draft_which_keeps_its_items(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with billing_env(tmp_path, monkeypatch, "mite") as env:
+        draft_before = env.invoice(GRUENWALD_DRAFT)
+        assert draft_before["status"] == "DRAFT" and draft_before["client_id"] == GRUENWALD
+        earlier = draft_before["items"]
+        assert len(earlier) == 1
+        count = len(env.invoices())
+        before = env.entries()
+
+        run = env.run(
+            "invoice", "--customer", "Grünwald", *OCTOBER, "--into-draft", GRUENWALD_DRAFT, "--yes"
+        )
+        assert run.code == 0, run.err
+        [record] = env.plans("done")
+        plan = record.plan
+        assert record.invoice_id == GRUENWALD_DRAFT
+        assert f"{len(plan.lines)} lines added to draft" in run.out
+
+        draft = env.invoice(GRUENWALD_DRAFT)
+        assert len(env.invoices()) == count
+        assert draft["items"][: len(earlier)] == earlier
+        added = {**draft, "items": draft["items"][len(earlier) :]}
+        assert items_of(added) == lines_of(plan)
+        assert [i["customfield"] for i in added["items"]] == [
+            f"{plan.marker}#{n}" for n in range(len(plan.lines))
+        ]
+        assert Decimal(draft["total_net"]) == Decimal(draft_before["total_net"]) + plan.total_net
+        assert changed(before, env.entries()) == set(plan.entry_ids)
+        assert set(plan.entry_ids) <= env.billed()
+
+
+def test_lines_are_refused_for_a_draft_of_another_client(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with billing_env(tmp_path, monkeypatch, "mite") as env:
+        invoices, entries = env.invoices(), env.entries()
+        run = env.run(
+            "invoice", "--customer", "müller", *OCTOBER, "--into-draft", GRUENWALD_DRAFT, "--yes"
+        )
+        assert run.code == 1
+        assert "not a draft of this client" in run.err
+        preview = env.run(
+            "invoice",
+            "--customer",
+            "müller",
+            *OCTOBER,
+            "--into-draft",
+            GRUENWALD_DRAFT,
+            "--dry-run",
+        )
+        assert preview.code == 1 and "not a draft of this client" in preview.err
+        assert env.invoices() == invoices
+        assert env.entries() == entries
+
+
+async def plan_then_create_with_a_late_entry(env: BillingEnv) -> tuple[InvoicePlan, str, Any]:
+    """Build the plan (the preview), add an entry to the tracker, then create the invoice."""
+    settings = load_settings()
+    account = tracker_account(settings)
+    with env.journal() as journal:
+        async with open_source(settings) as source, open_billomat(settings) as billomat:
+            customer = next(c for c in await source.customers() if c.name == MUELLER_NAME)
+            entries = await source.entries(
+                dt.date(2026, 10, 1), dt.date(2026, 10, 31), customer_id=customer.id
+            )
+            resolution = assign.resolve(
+                journal,
+                account,
+                customers={customer.id: customer.name},
+                services={e.service_id: e.service_name or "" for e in entries if e.service_id},
+                clients=await billomat.clients(),
+                articles=await billomat.articles(),
+                taxes=await billomat.taxes(),
+            )
+            plan = build_plan(
+                entries,
+                resolution.assignments,
+                PlanOptions(default_vat=Decimal(19)),
+                client_id=MUELLER,
+                customer_ids={customer.id},
+            ).plan
+
+            # The preview is on screen; meanwhile someone books more time on the customer.
+            late = env.add_entry(dt.date(2026, 10, 20), like=plan.entry_ids[0])
+            assert late not in plan.entry_ids and late not in env.billed()
+
+            result = await create_invoice(
+                plan, source=source, billomat=billomat, journal=journal, account=account
+            )
+    return plan, late, result
+
+
+@pytest.mark.parametrize("tracker", ["mite", "clockodo"])
+def test_an_entry_added_between_preview_and_create_stays_open(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tracker: str
+) -> None:
+    with billing_env(tmp_path, monkeypatch, tracker) as env:
+        before = env.entries()
+        plan, late, result = asyncio.run(plan_then_create_with_a_late_entry(env))
+        assert result.state == "done"
+        assert set(result.marked) == set(plan.entry_ids)
+        # Only the planned entries changed (and the late one appeared, open).
+        assert changed(before, env.entries()) == {*plan.entry_ids, late}
+        assert late not in env.billed()
+        assert set(plan.entry_ids) <= env.billed()
+
+        # The late entry is simply open: the next run bills it, and only it.
+        run = env.run("invoice", "--customer", MUELLER_NAME, *OCTOBER, "--yes")
+        assert run.code == 0, run.err
+        [newest] = [r for r in env.plans("done") if r.id != plan.id]
+        assert newest.entry_ids == (late,)
+        assert late in env.billed()
+
+
+def test_per_client_settings_are_remembered_and_reused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with billing_env(tmp_path, monkeypatch, "clockodo") as env:
+        first = env.run(
+            "invoice",
+            "--customer",
+            "müller",
+            "--from",
+            "2026-10-01",
+            "--to",
+            "2026-10-15",
+            "--group-by",
+            "project",
+            "--round",
+            "15",
+            "--rate",
+            "100",
+            "--vat",
+            "0",
+            "--yes",
+        )
+        assert first.code == 0, first.err
+        # The rest of the month, no flags: the client's settings come back from the journal.
+        second = env.run(
+            "invoice", "--customer", "müller", "--from", "2026-10-16", "--to", "2026-10-31", "--yes"
+        )
+        assert second.code == 0, second.err
+        plans = [record.plan for record in env.plans("done")]
+        assert len(plans) == 2
+        for plan in plans:
+            draft = env.invoice(
+                next(r.invoice_id for r in env.plans("done") if r.id == plan.id) or ""
+            )
+            hourly = [line for line in plan.lines if line.unit == "Stunde"]
+            assert hourly
+            # grouping by project: the titles name the project(s) of the customer
+            assert {line.title for line in hourly} <= {"Webshop-Relaunch", "SEO-Betreuung"}
+            for line in hourly:
+                assert line.unit_price == Decimal("100.00")
+                assert line.quantity % Decimal("0.25") == 0  # whole quarter hours
+                assert "15" in line.rounding_note
+            assert {line.tax_rate for line in plan.lines} == {Decimal(0)}
+            assert REVERSE_CHARGE_NOTE["de"] in plan.note
+            assert REVERSE_CHARGE_NOTE["de"] in draft["note"]
+            assert items_of(draft) == lines_of(plan)
+            assert Decimal(draft["total_gross"]) == Decimal(draft["total_net"])
+
+        with env.journal() as journal:
+            stored = journal.client_settings(tracker_account(load_settings()), MUELLER)
+        assert stored["grouping"] == "project" and stored["reverse_charge"] is True
+
+        # Flags given now beat the remembered values and are remembered in turn; `--rate none`
+        # forgets the override, `--vat 19` ends the reverse charge.
+        late = env.add_entry(dt.date(2026, 10, 30), like=plans[0].entry_ids[0])
+        third = env.run(
+            "invoice", "--customer", "müller", *OCTOBER, "--rate", "none", "--vat", "19", "--yes"
+        )
+        assert third.code == 0, third.err
+        [record] = [r for r in env.plans("done") if r.plan.entry_ids == (late,)]
+        [line] = record.plan.lines
+        assert line.unit_price != Decimal("100.00") and line.tax_rate == Decimal(19)
+        assert REVERSE_CHARGE_NOTE["de"] not in record.plan.note
+        assert line.title in {"Webshop-Relaunch", "SEO-Betreuung"}  # grouping still remembered
+        with env.journal() as journal:
+            stored = journal.client_settings(tracker_account(load_settings()), MUELLER)
+        assert stored["rate_override"] is None and stored["reverse_charge"] is False
+
+
+def test_currency_comes_from_the_billomat_client(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with billing_env(tmp_path, monkeypatch, "mite") as env:
+        # Brückner has no Billomat client of its own name; bill it to the Swiss client (CHF).
+        run = env.run(
+            "invoice", "--customer", "Brückner", *OCTOBER, "--client", ALPENBLICK, "--yes"
+        )
+        assert run.code == 0, run.err
+        [record] = env.plans("done")
+        assert record.plan.currency == "CHF"
+        assert env.invoice(record.invoice_id or "")["currency_code"] == "CHF"
+        assert f"{record.plan.total_gross:,.2f} CHF" in run.out
+        assert "remembered" in run.out
+        # The assignment given with --client is remembered: the next run needs no flag.
+        again = env.run("invoice", "--customer", "Brückner", *OCTOBER, "--dry-run")
+        assert again.code == 3, again.text

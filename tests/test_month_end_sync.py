@@ -1,0 +1,150 @@
+"""The month-end run (`timebill invoice --all-customers`) and `timebill sync` against the
+sandbox: one draft per Billomat client with open entries; a draft deleted in Billomat releases
+exactly its entries; a failure in one client's draft leaves the others intact."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections import defaultdict
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from billing_env import OCTOBER, BillingEnv, billing_env, changed
+
+from core.billomat import Billomat
+
+
+def open_by_customer(env: BillingEnv) -> dict[str, set[str]]:
+    """Open billable October entries per tracker customer name, as the tracker lists them."""
+    listed = env.run("entries", *OCTOBER, "--format", "json")
+    assert listed.code == 0, listed.err
+    found: dict[str, set[str]] = defaultdict(set)
+    for e in json.loads(listed.out):
+        if e["billable"] and not e["billed"] and not e["running"]:
+            found[e["customer_name"]].add(e["id"])
+    return found
+
+
+def delete_draft(env: BillingEnv, invoice_id: str) -> None:
+    creds = env.server.credentials()["billomat"]
+
+    async def delete() -> None:
+        async with Billomat(
+            creds["billomat_id"], creds["api_key"], base_url=creds["base_url"]
+        ) as billomat:
+            await billomat.delete_invoice(invoice_id)
+
+    asyncio.run(delete())
+
+
+@pytest.mark.parametrize("tracker", ["mite", "clockodo"])
+def test_month_end_creates_one_draft_per_client_and_sync_releases_a_deleted_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tracker: str
+) -> None:
+    with billing_env(tmp_path, monkeypatch, tracker) as env:
+        wanted = open_by_customer(env)
+        clients = {
+            c["name"]: c["id"] for c in env.server.store.collection("billomat", "clients").values()
+        }
+        # Höfer (Billomat spells it "Hoefer") and Brückner (no client) have no exact match.
+        assigned = {name: ids for name, ids in wanted.items() if name in clients}
+        skipped = set(wanted) - set(assigned)
+        assert skipped == {"Höfer Logistik AG", "Brückner Maschinenbau GmbH"}
+        before, invoices = env.entries(), len(env.invoices())
+
+        run = env.run("invoice", "--all-customers", *OCTOBER, "--yes")
+        # Customers without a client are skipped and said so; that is not a clean run.
+        assert run.code == 1, run.text
+        for name in skipped:
+            assert f"Skipped {name}" in run.err
+        assert "similar: Hoefer Logistik AG (812304)" in run.err
+        assert f"Created {len(assigned)} of {len(assigned)} drafts." in run.out
+
+        records = env.plans("done")
+        assert sorted(r.client_id for r in records) == sorted(clients[n] for n in assigned)
+        drafts = env.timebill_invoices()
+        assert len(drafts) == len(assigned) and len(env.invoices()) == invoices + len(assigned)
+        by_client = {r.client_id: r for r in records}
+        for name, ids in assigned.items():
+            record = by_client[clients[name]]
+            assert set(record.entry_ids) == ids
+            draft = env.invoice(record.invoice_id or "")
+            assert draft["customfield"] == record.plan.marker
+            assert Decimal(draft["total_gross"]) == record.plan.total_gross
+            assert len(draft["items"]) == len(record.plan.lines)
+        billed_now = set().union(*assigned.values())
+        assert changed(before, env.entries()) == billed_now
+        assert billed_now <= env.billed()
+
+        # A second run has nothing left to bill but the unassigned customers, and says so.
+        rerun = env.run("invoice", "--all-customers", *OCTOBER, "--yes")
+        assert rerun.code == 1, rerun.text
+        assert "Nothing to bill from 01.10.2026 to 31.10.2026" in rerun.out
+        assert "Skipped Höfer Logistik AG" in rerun.err
+        assert len(env.invoices()) == invoices + len(assigned)
+
+        # Nothing changed in Billomat: sync finds everything in place.
+        quiet = env.run("sync", "--yes")
+        assert quiet.code == 0 and quiet.out.startswith("In sync")
+
+        # The user deletes one draft in Billomat; sync releases exactly its entries.
+        gone = by_client[clients["Kühne Medientechnik e.K."]]
+        delete_draft(env, gone.invoice_id or "")
+        marked = env.entries()
+        synced = env.run("sync", "--yes")
+        assert synced.code == 0, synced.text
+        assert f"released {len(gone.entry_ids)} entries" in synced.out
+        assert changed(marked, env.entries()) == set(gone.entry_ids)
+        assert env.billed() & set(gone.entry_ids) == set()
+        assert billed_now - set(gone.entry_ids) <= env.billed()
+        assert {r.id: r.state for r in env.plans()}[gone.id] == "released"
+        assert env.run("sync", "--yes").out.startswith("In sync")
+
+        # Released entries can be billed again, and only they are open for that client.
+        again = env.run("invoice", "--customer", "Kühne", *OCTOBER, "--yes")
+        assert again.code == 0, again.text
+        [fresh] = [r for r in env.plans("done") if r.client_id == gone.client_id]
+        assert set(fresh.entry_ids) == set(gone.entry_ids)
+
+
+def test_month_end_keeps_going_when_one_draft_fails(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with billing_env(tmp_path, monkeypatch, "mite") as env:
+        # The second draft of the run fails in Billomat; the others are created regardless.
+        rule = env.server.faults.add(
+            "status", service="billomat", method="POST", path="/api/invoices", after=1, status=500
+        )
+        run = env.run("invoice", "--all-customers", *OCTOBER, "--yes")
+        assert run.code == 1
+        assert rule.fired == 1
+        assert "failed:" in run.err and "timebill resume" in run.err
+        pending = env.plans("pending")
+        done = env.plans("done")
+        assert len(pending) == 1 and len(done) >= 4
+        assert len(env.timebill_invoices()) == len(done)
+        assert not set(pending[0].entry_ids) & env.billed()
+
+        # resume finds no draft for the failed plan, checks its entries are still open, creates it.
+        resumed = env.run("resume")
+        assert resumed.code == 0, resumed.text
+        assert {r.state for r in env.plans()} == {"done"}
+        assert len(env.timebill_invoices()) == len(done) + 1
+        assert set(pending[0].entry_ids) <= env.billed()
+
+
+def test_sync_without_yes_asks_and_keeps_entries_billed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with billing_env(tmp_path, monkeypatch, "mite") as env:
+        assert env.run("invoice", "--customer", "Weiß", *OCTOBER, "--yes").code == 0
+        [record] = env.plans("done")
+        delete_draft(env, record.invoice_id or "")
+        before = env.entries()
+        asked = env.run("sync")  # no terminal to ask: nothing is released
+        assert "pass --yes" in asked.err
+        assert "kept as billed" in asked.out
+        assert env.entries() == before
+        assert env.plans("done")[0].id == record.id

@@ -1,0 +1,410 @@
+"""Preview: the invoice plan for one Billomat client, as it will be created.
+
+Grouping (g) and rounding (r, R) rebuild the lines at once with core.invoicing.build_plan (pure,
+no network); Enter edits a line; d chooses a new draft or one of the client's drafts; a reopens
+the assignments; c creates the draft in a worker that is never cancelled half-way (the action
+is disabled while it runs) and shows the marking of the entries as progress.
+
+In the month-end queue the preview can also be marked reviewed (v) for "create all".
+Dismisses with a PreviewOutcome, or None when the user goes back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from typing import ClassVar, Literal
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Static
+from textual.worker import Worker
+
+from core import assign
+from core.billing import BillingResult
+from core.connect import open_billomat, open_source
+from core.errors import AuthenticationError, TimebillError
+from core.invoicing import Assignments, PlanError, PlanOptions, SkippedEntry, build_plan
+from core.models import InvoicePlan, TimeEntry
+from core.text import clean, one_line
+from tui.flow_context import BillingContext, customers_of, services_of
+from tui.flow_create import Created, create_plan
+from tui.i18n import register, t
+from tui.screens.draft_picker import DraftChoice, DraftPickerScreen
+from tui.screens.line_edit import LineEditScreen
+from tui.widgets import numbers
+from tui.widgets.localize import localize_bindings
+from tui.widgets.plan_table import PlanTable
+from tui.widgets.plan_text import options_text, period_text, skipped_text, totals_text
+from tui.widgets.progress_panel import ProgressPanel
+from tui.widgets.worker_errors import notify_failure
+
+STRINGS = {
+    "preview.entries": {"en": "{count} entries, {hours} h", "de": "{count} Einträge, {hours} Std."},
+    "preview.creating": {
+        "en": "Creating the draft in Billomat…",
+        "de": "Der Entwurf wird in Billomat angelegt…",
+    },
+    "preview.adding": {
+        "en": "Adding the lines to draft {draft}…",
+        "de": "Die Positionen werden Entwurf {draft} hinzugefügt…",
+    },
+    "preview.marking": {
+        "en": "Marking entries billed in {tracker}: {done} of {total}",
+        "de": "Einträge in {tracker} als abgerechnet markieren: {done} von {total}",
+    },
+    "preview.edits_reset": {
+        "en": "Your line edits were reset: the lines were built anew.",
+        "de": "Ihre Änderungen an Positionen wurden verworfen: die Positionen wurden neu gebildet.",
+    },
+    "preview.no_plan": {"en": "Nothing to bill: {reason}", "de": "Nichts abzurechnen: {reason}"},
+    "key.preview.grouping": {"en": "Group", "de": "Gruppe"},
+    "key.preview.rounding": {"en": "Round", "de": "Runden"},
+    "key.preview.round_per": {"en": "Round per", "de": "Runden je"},
+    "key.preview.edit_line": {"en": "Edit", "de": "Ändern"},
+    "key.preview.target": {"en": "Draft", "de": "Entwurf"},
+    "key.preview.assign": {"en": "Assign", "de": "Zuordnen"},
+    "key.preview.create": {"en": "Create", "de": "Anlegen"},
+    "key.preview.review": {"en": "Reviewed", "de": "Geprüft"},
+    "key.preview.back": {"en": "Back", "de": "Zurück"},
+}
+register(STRINGS)
+
+GROUPINGS = ("entry", "day", "service", "project", "project_service", "user")
+ROUNDINGS = (0, 5, 6, 10, 15, 30)
+
+
+@dataclass(frozen=True)
+class PreviewOutcome:
+    """What the preview ended with: a draft created (or a failure that left the plan in the
+    journal), or in the month-end queue a plan marked reviewed."""
+
+    kind: Literal["created", "reviewed", "failed"]
+    plan: InvoicePlan
+    options: PlanOptions
+    into_draft: str | None = None
+    draft_label: str = ""
+    result: BillingResult | None = None
+
+
+class PreviewScreen(Screen[PreviewOutcome | None]):
+    CSS_PATH = "preview.tcss"
+    AUTO_FOCUS = "#preview-lines"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        # The Footer shows the first ones at 80 columns: most important first.
+        Binding("c", "create", "key.preview.create", id="preview.create"),
+        Binding("v", "review", "key.preview.review", id="preview.review"),
+        Binding("g", "grouping", "key.preview.grouping", id="preview.grouping"),
+        Binding("r", "rounding", "key.preview.rounding", id="preview.rounding"),
+        Binding("R", "round_per", "key.preview.round_per", id="preview.round_per", show=False),
+        Binding("d", "target", "key.preview.target", id="preview.target"),
+        Binding("a", "assign", "key.preview.assign", id="preview.assign"),
+        Binding("e", "edit_line", "key.preview.edit_line", id="preview.edit_line", show=False),
+        Binding("escape", "back", "key.preview.back", id="preview.back", show=False),
+    ]
+
+    class Progress(Message):
+        def __init__(self, stage: str, done: int, total: int) -> None:
+            super().__init__()
+            self.stage = stage
+            self.done = done
+            self.total = total
+
+    def __init__(
+        self,
+        context: BillingContext,
+        entries: Sequence[TimeEntry],
+        assignments: Assignments,
+        *,
+        client_id: str,
+        customer_ids: Collection[str],
+        queue: bool = False,
+        reviewed: PreviewOutcome | None = None,
+        position: str = "",
+    ) -> None:
+        super().__init__()
+        localize_bindings(self)
+        self.context = context
+        self.entries = list(entries)
+        self.assignments = assignments
+        self.client_id = client_id
+        self.customer_ids = frozenset(customer_ids)
+        self.queue = queue
+        self.position = position
+        self.held = context.held()
+        self.options = reviewed.options if reviewed else context.client_options(client_id)
+        self.into_draft = reviewed.into_draft if reviewed else None
+        self.draft_label = reviewed.draft_label if reviewed else ""
+        self.plan: InvoicePlan | None = reviewed.plan if reviewed else None
+        self.plan_id = self.plan.id if self.plan else None
+        self.skipped: tuple[SkippedEntry, ...] = ()
+        self.problem = ""
+        self.edited = reviewed is not None
+        self.creating = False
+        self.minutes = {e.id: e.minutes for e in self.entries if e.kind == "time"}
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="preview-head", markup=False)
+        yield Static(id="preview-options", markup=False)
+        yield PlanTable(id="preview-lines")
+        yield Static(id="preview-detail", markup=False)
+        yield Static(id="preview-totals", markup=False)
+        yield Static(id="preview-skipped", markup=False)
+        yield ProgressPanel(id="preview-progress")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        if self.plan is None:
+            self.rebuild()
+        else:
+            self.show()
+
+    # -- the plan --------------------------------------------------------------------------
+    @property
+    def client_name(self) -> str:
+        client = self.assignments.client(self.client_id)
+        return client.name if client else self.client_id
+
+    def rebuild(self) -> None:
+        """The plan from the entries and the current options; pure and instant."""
+        if self.edited and self.plan is not None:
+            self.notify(t("preview.edits_reset"), timeout=4, markup=False)
+        self.edited = False
+        try:
+            result = build_plan(
+                self.entries,
+                self.assignments,
+                self.options,
+                client_id=self.client_id,
+                customer_ids=self.customer_ids,
+                in_progress=self.held,
+                plan_id=self.plan_id,
+            )
+        except PlanError as exc:
+            self.plan, self.skipped, self.problem = None, (), str(exc)
+        else:
+            self.plan, self.skipped, self.problem = result.plan, result.skipped, ""
+            self.plan_id = result.plan.id
+        self.show()
+        self.refresh_bindings()
+
+    def show(self) -> None:
+        plan = self.plan
+        head = Text()
+        if self.position:
+            head.append(f"{self.position}  ", style="dim")
+        head.append(one_line(self.client_name), style="bold")
+        if plan is not None:
+            minutes = sum(self.minutes.get(entry_id, 0) for entry_id in plan.entry_ids)
+            head.append(f" · {period_text(plan)} · ")
+            head.append(
+                t("preview.entries", count=len(plan.entry_ids), hours=numbers.hours(minutes))
+            )
+        self.query_one("#preview-head", Static).update(head)
+        self.query_one("#preview-options", Static).update(
+            options_text(self.options, self.into_draft, self.draft_label)
+        )
+        self.query_one(PlanTable).show_plan(plan)
+        totals = self.query_one("#preview-totals", Static)
+        if plan is None:
+            totals.update(Text(t("preview.no_plan", reason=clean(self.problem)), style="bold"))
+        else:
+            totals.update(totals_text(plan))
+        skipped = skipped_text(self.skipped)
+        widget = self.query_one("#preview-skipped", Static)
+        widget.update(skipped)
+        widget.display = bool(skipped.plain)
+        self._show_detail()
+
+    def _show_detail(self) -> None:
+        table = self.query_one(PlanTable)
+        index = table.line_index
+        detail = Text()
+        if self.plan is not None and index is not None:
+            line = self.plan.lines[index]
+            detail.append(one_line(line.title), style="bold")
+            if line.description:
+                detail.append("\n" + one_line(line.description))
+            if line.rounding_note:
+                detail.append(f"  ({one_line(line.rounding_note)})", style="dim")
+        self.query_one("#preview-detail", Static).update(detail)
+
+    @on(DataTable.RowHighlighted, "#preview-lines")
+    def _line_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self._show_detail()
+
+    @on(DataTable.RowSelected, "#preview-lines")
+    def _line_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.action_edit_line()
+
+    # -- actions ---------------------------------------------------------------------------
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "review" and not self.queue:
+            return False
+        if self.creating:
+            return None
+        if action in ("create", "review", "edit_line", "target") and self.plan is None:
+            return None
+        return True
+
+    def _set_option(self, **changes: object) -> None:
+        self.options = self.options.model_copy(update=changes)
+        self.rebuild()
+
+    def action_grouping(self) -> None:
+        index = GROUPINGS.index(self.options.grouping)
+        self._set_option(grouping=GROUPINGS[(index + 1) % len(GROUPINGS)])
+
+    def action_rounding(self) -> None:
+        index = ROUNDINGS.index(self.options.round_to)
+        self._set_option(round_to=ROUNDINGS[(index + 1) % len(ROUNDINGS)])
+
+    def action_round_per(self) -> None:
+        self._set_option(round_per="line" if self.options.round_per == "entry" else "entry")
+
+    def action_edit_line(self) -> None:
+        index = self.query_one(PlanTable).line_index
+        if self.plan is None or index is None or self.creating:
+            return
+
+        def edited(plan: InvoicePlan | None) -> None:
+            if plan is not None:
+                self.plan = plan
+                self.edited = True
+                self.show()
+
+        self.app.push_screen(LineEditScreen(self.plan, index), edited)
+
+    def action_target(self) -> None:
+        def chosen(choice: DraftChoice | None) -> None:
+            if choice is not None:
+                self.into_draft, self.draft_label = choice.invoice_id, choice.label
+                self.show()
+
+        self.app.push_screen(
+            DraftPickerScreen(
+                self.context.settings, self.client_id, self.client_name, self.into_draft
+            ),
+            chosen,
+        )
+
+    def action_assign(self) -> None:
+        from tui.screens.assign import AssignScreen
+
+        def assigned(resolution: assign.Resolution | None) -> None:
+            if resolution is not None:
+                self._reassigned(resolution.assignments)
+
+        self.app.push_screen(
+            AssignScreen(
+                self.context, customers_of(self.entries), services_of(self.entries), always=True
+            ),
+            assigned,
+        )
+
+    def _reassigned(self, assignments: Assignments) -> None:
+        self.assignments = assignments
+        first = next(iter(sorted(self.customer_ids)), None)
+        client_id = assignments.clients.get(first) if first else None
+        if client_id is not None and client_id != self.client_id:
+            self.client_id = client_id
+            self.options = self.context.client_options(client_id)
+            self.into_draft, self.draft_label = None, ""
+        self.customer_ids = frozenset(
+            c for c in self.customer_ids if assignments.clients.get(c) == self.client_id
+        )
+        self.rebuild()
+
+    def action_back(self) -> None:
+        self.dismiss(None)
+
+    def action_review(self) -> None:
+        if self.plan is not None and self.queue:
+            self.dismiss(
+                PreviewOutcome(
+                    "reviewed", self.plan, self.options, self.into_draft, self.draft_label
+                )
+            )
+
+    def action_create(self) -> None:
+        if self.plan is None or self.creating:
+            return
+        self.creating = True
+        self.refresh_bindings()
+        panel = self.query_one(ProgressPanel)
+        if self.into_draft:
+            panel.begin(t("preview.adding", draft=self.draft_label or self.into_draft))
+        else:
+            panel.begin(t("preview.creating"))
+        self.create(self.plan, self.into_draft)
+
+    # -- creating --------------------------------------------------------------------------
+    def _progress(self, stage: str, done: int, total: int) -> None:
+        # Called by core.billing inside the worker, which runs on this event loop: a message
+        # is all it takes to update the bar between two requests.
+        self.post_message(self.Progress(stage, done, total))
+
+    def on_preview_screen_progress(self, message: PreviewScreen.Progress) -> None:
+        if message.stage == "marking":
+            text = t(
+                "preview.marking",
+                tracker=self.context.tracker,
+                done=message.done,
+                total=message.total,
+            )
+            self.query_one(ProgressPanel).update(text, message.done, message.total)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if notify_failure(self, event) and event.worker.group == "create":
+            self._stop_creating()
+
+    def _stop_creating(self) -> None:
+        self.creating = False
+        self.query_one(ProgressPanel).end()
+        self.refresh_bindings()
+
+    # Never exclusive: cancelling a POST half-way leaves its outcome unknown.
+    @work(group="create", exit_on_error=False)
+    async def create(self, plan: InvoicePlan, into_draft: str | None) -> None:
+        context = self.context
+        try:
+            async with (
+                open_source(context.settings) as source,
+                open_billomat(context.settings) as billomat,
+            ):
+                created = await create_plan(
+                    context,
+                    plan,
+                    self.options,
+                    source=source,
+                    billomat=billomat,
+                    into_draft=into_draft,
+                    progress=self._progress,
+                )
+        except TimebillError as exc:  # the adapters could not be set up (a setting missing)
+            created = Created(
+                "refused", error=clean(str(exc)), auth=isinstance(exc, AuthenticationError)
+            )
+        self._stop_creating()
+        title, message, severity = created.notice()
+        if message:
+            self.notify(message, title=title, severity=severity, timeout=15, markup=False)  # type: ignore[arg-type]
+        outcome = PreviewOutcome(
+            "created" if created.created else "failed",
+            plan,
+            self.options,
+            into_draft,
+            self.draft_label,
+            created.result,
+        )
+        if created.recorded:
+            self.dismiss(outcome)
+        elif created.kind == "held":
+            # Another plan took some entries meanwhile: show the plan without them.
+            self.held = context.held()
+            self.rebuild()

@@ -1,0 +1,175 @@
+"""DeletedDrafts: drafts timebill created that were deleted in Billomat since. Their entries are
+still marked billed in the tracker although no invoice holds them; `l` releases them (mite:
+unlocked, clockodo: billable again) so they can be billed anew.
+
+Hidden while there are none. `check()` looks in a worker; `Released` is posted after a release.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.message import Message
+from textual.widgets import DataTable, Static
+from textual.worker import Worker
+
+from core.billing import deleted_drafts, release
+from core.connect import open_billomat, open_source
+from core.errors import TimebillError
+from core.journal import PlanRecord
+from core.text import clean, one_line
+from tui.flow_context import BillingContext
+from tui.i18n import register, t
+from tui.widgets.localize import localize_bindings
+from tui.widgets.plan_text import money
+from tui.widgets.worker_errors import notify_failure
+
+STRINGS = {
+    "deleted.title": {
+        "en": "Deleted in Billomat, entries still marked billed (l releases them):",
+        "de": "In Billomat gelöscht, Einträge noch abgerechnet (l gibt sie frei):",
+    },
+    "deleted.row": {
+        "en": "Draft {draft} · {client} · {start} – {end} · {count} entries · net {net}",
+        "de": "Entwurf {draft} · {client} · {start} – {end} · {count} Einträge · netto {net}",
+    },
+    "deleted.check_failed": {
+        "en": "Could not check for deleted drafts",
+        "de": "Gelöschte Entwürfe konnten nicht geprüft werden",
+    },
+    "deleted.release_failed": {
+        "en": "Releasing the entries failed",
+        "de": "Die Einträge konnten nicht freigegeben werden",
+    },
+    "deleted.released": {
+        "en": "Released {count} entries: they can be billed again.",
+        "de": "{count} Einträge freigegeben: sie können neu abgerechnet werden.",
+    },
+    "deleted.partly": {
+        "en": "{count} entries could not be released: {reasons}. Try again with l.",
+        "de": "{count} Einträge konnten nicht freigegeben werden: {reasons}. Mit l erneut versuchen.",
+    },
+    "key.deleted.release": {"en": "Release entries", "de": "Einträge freigeben"},
+}
+register(STRINGS)
+
+
+def deleted_text(record: PlanRecord) -> Text:
+    plan = record.plan
+    return Text(
+        t(
+            "deleted.row",
+            draft=record.invoice_number or record.invoice_id or "?",
+            client=one_line(plan.client_name or plan.client_id, 28),
+            start=f"{plan.service_start:%d.%m.}",
+            end=f"{plan.service_end:%d.%m.%Y}",
+            count=len(record.entry_ids),
+            net=money(plan.total_net, plan.currency),
+        )
+    )
+
+
+class DeletedDrafts(Vertical):
+    DEFAULT_CSS = """
+    DeletedDrafts { height: auto; display: none; }
+    DeletedDrafts.-shown { display: block; }
+    DeletedDrafts > Static { color: $warning; padding: 0 1; }
+    DeletedDrafts > DataTable { height: auto; max-height: 4; }
+    """
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("l", "release", "key.deleted.release", id="deleted.release"),
+    ]
+
+    class Released(Message):
+        def __init__(self, record: PlanRecord) -> None:
+            super().__init__()
+            self.record = record
+
+    def __init__(self, context: BillingContext, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        localize_bindings(self)
+        self.context = context
+        self.records: list[PlanRecord] = []
+        self.releasing = False
+
+    def compose(self) -> ComposeResult:
+        yield Static(Text(t("deleted.title")))
+        yield DataTable(cursor_type="row", show_header=False)
+
+    def on_mount(self) -> None:
+        self.query_one(DataTable).add_column("", key="draft")
+
+    @work(exclusive=True, group="deleted-drafts", exit_on_error=False)
+    async def check(self) -> None:
+        context = self.context
+        try:
+            async with open_billomat(context.settings) as billomat:
+                gone = await deleted_drafts(
+                    billomat=billomat, journal=context.journal, account=context.account
+                )
+        except TimebillError as exc:
+            self.notify(
+                clean(str(exc)), title=t("deleted.check_failed"), severity="warning", markup=False
+            )
+            return
+        self.show(gone)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if notify_failure(self, event):
+            self.releasing = False
+            self.refresh_bindings()
+
+    def show(self, records: list[PlanRecord]) -> None:
+        self.records = list(records)
+        table = self.query_one(DataTable)
+        table.clear()
+        for record in self.records:
+            table.add_row(deleted_text(record), key=record.id)
+        self.set_class(bool(self.records), "-shown")
+        self.refresh_bindings()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "release":
+            return None if self.releasing or not self.records else True
+        return True
+
+    def action_release(self) -> None:
+        index = self.query_one(DataTable).cursor_row
+        if self.releasing or not 0 <= index < len(self.records):
+            return
+        self.releasing = True
+        self.refresh_bindings()
+        self.release_entries(self.records[index])
+
+    @work(group="deleted-release", exit_on_error=False)
+    async def release_entries(self, record: PlanRecord) -> None:
+        context = self.context
+        try:
+            async with open_source(context.settings) as source:
+                result = await release(record, source=source, journal=context.journal)
+        except TimebillError as exc:
+            self.notify(
+                clean(str(exc)), title=t("deleted.release_failed"), severity="error", markup=False
+            )
+            return
+        finally:
+            self.releasing = False
+            self.refresh_bindings()
+        if result.failed:
+            reasons = "; ".join(f"{k}: {v}" for k, v in list(result.failed.items())[:3])
+            self.notify(
+                t("deleted.partly", count=len(result.failed), reasons=clean(reasons)),
+                title=t("deleted.release_failed"),
+                severity="error",
+                timeout=12,
+                markup=False,
+            )
+            return
+        self.notify(t("deleted.released", count=len(result.succeeded)), markup=False)
+        self.show([r for r in self.records if r.id != record.id])
+        self.post_message(self.Released(record))
