@@ -192,3 +192,13 @@ def settings_values(box: Sandbox, tracker: str) -> dict[str, Any]:
 
 def fmt_count(n: int) -> str:
     return f"{n:,}"
+
+
+def write_config(box: Sandbox, tracker: str, folder: Path) -> dict[str, str]:
+    """A config file for the sandbox in `folder`; returns the environment that points timebill
+    at it (and keeps its journal and log in `folder` too, never in the user's own)."""
+    from core.settings import save_settings
+
+    config = folder / "config" / "config.toml"
+    save_settings(settings_values(box, tracker), config)
+    return {"TIMEBILL_CONFIG": str(config), "TIMEBILL_DATA_DIR": str(folder / "data")}

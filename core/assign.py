@@ -96,60 +96,29 @@ def resolve(
 
     `client_choice` / `article_choice` are explicit picks (tracker id -> Billomat id); they and
     name matches are remembered in the journal unless `remember` is False (a dry run)."""
-    client_ids = {c.id for c in clients}
-    article_ids = {a.id for a in articles}
-    known_clients = journal.assignments(account, "customer")
-    known_articles = journal.assignments(account, "service")
     resolution = Resolution(Assignments())
-    chosen_clients: dict[str, str] = {}
-    chosen_articles: dict[str, str] = {}
-
-    for customer_id, name in customers.items():
-        pick = (client_choice or {}).get(customer_id)
-        how = "as given"
-        if pick is None and known_clients.get(customer_id) in client_ids:
-            pick, how = known_clients[customer_id], ""
-        if pick is None:
-            match = exact_match(name, clients, "name")
-            if match is not None:
-                pick, how = match.id, "same name"
-        if pick is None:
-            resolution.unassigned_customers[customer_id] = name
-            continue
-        chosen_clients[customer_id] = pick
-        if how:
-            client = next((c for c in clients if c.id == pick), None)
-            label = clean(client.name) if client else pick
-            resolution.notes.append(
-                f"customer {clean(name)} -> Billomat client {label} ({pick}), {how}"
-                + (", remembered" if remember else "")
-            )
-            if remember:
-                journal.assign(account, "customer", customer_id, pick, label)
-
-    for service_id, name in services.items():
-        pick = (article_choice or {}).get(service_id)
-        how = "as given"
-        if pick is None and known_articles.get(service_id) in article_ids:
-            pick, how = known_articles[service_id], ""
-        if pick is None:
-            same = exact_match(name, articles, "title")
-            if same is not None:
-                pick, how = same.id, "same name"
-        if pick is None:
-            resolution.free_text_services[service_id] = name
-            continue
-        chosen_articles[service_id] = pick
-        if how:
-            picked = next((a for a in articles if a.id == pick), None)
-            label = clean(picked.title) if picked else pick
-            resolution.notes.append(
-                f"service {clean(name)} -> Billomat article {label} ({pick}), {how}"
-                + (", remembered" if remember else "")
-            )
-            if remember:
-                journal.assign(account, "service", service_id, pick, label)
-
+    chosen_clients, resolution.unassigned_customers = _pick(
+        journal,
+        account,
+        "customer",
+        customers,
+        clients,
+        "name",
+        client_choice,
+        remember,
+        resolution.notes,
+    )
+    chosen_articles, resolution.free_text_services = _pick(
+        journal,
+        account,
+        "service",
+        services,
+        articles,
+        "title",
+        article_choice,
+        remember,
+        resolution.notes,
+    )
     resolution.assignments = Assignments(
         clients=chosen_clients,
         articles=chosen_articles,
@@ -158,6 +127,48 @@ def resolve(
         taxes=tuple(taxes),
     )
     return resolution
+
+
+def _pick(
+    journal: Journal,
+    account: str,
+    kind: str,
+    wanted: Mapping[str, str],
+    candidates: Sequence[Any],
+    attr: str,
+    choice: Mapping[str, str] | None,
+    remember: bool,
+    notes: list[str],
+) -> tuple[dict[str, str], dict[str, str]]:
+    """For each tracker id in `wanted`: (chosen Billomat ids, the ids left open)."""
+    ids = {c.id for c in candidates}
+    known = journal.assignments(account, kind)
+    target = "client" if kind == "customer" else "article"
+    chosen: dict[str, str] = {}
+    open_ids: dict[str, str] = {}
+    for tracker_id, name in wanted.items():
+        pick = (choice or {}).get(tracker_id)
+        how = "as given"
+        if pick is None and known.get(tracker_id) in ids:
+            pick, how = known[tracker_id], ""
+        if pick is None:
+            same = exact_match(name, candidates, attr)
+            if same is not None:
+                pick, how = same.id, "same name"
+        if pick is None:
+            open_ids[tracker_id] = name
+            continue
+        chosen[tracker_id] = pick
+        if how:
+            picked = next((c for c in candidates if c.id == pick), None)
+            label = clean(getattr(picked, attr)) if picked else pick
+            notes.append(
+                f"{kind} {clean(name)} -> Billomat {target} {label} ({pick}), {how}"
+                + (", remembered" if remember else "")
+            )
+            if remember:
+                journal.assign(account, kind, tracker_id, pick, label)
+    return chosen, open_ids
 
 
 def client_options(

@@ -9,6 +9,8 @@
 A failure or a kill at any step leaves the plan pending or created; `resume` finishes it: a
 pending plan is first looked up in Billomat by its marker, so a draft whose answer was lost is
 found instead of created twice; a created plan finishes its marking (marking is idempotent).
+Whoever works on a plan holds its lock (core.planlock), so a `resume` in a second session
+leaves alone a plan the first is still creating.
 """
 
 from __future__ import annotations
@@ -19,7 +21,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from core.errors import NetworkError, NotFoundError, TimebillError
+from core import planlock
+from core.errors import NetworkError, NotFoundError, ServerError, TimebillError
 from core.journal import Journal, PlanRecord
 from core.models import Invoice, InvoicePlan, MarkResult
 from core.sources.base import TimeSource
@@ -27,6 +30,10 @@ from core.sources.base import TimeSource
 # (stage, done, total): stage is "draft" or "marking".
 Progress = Callable[[str, int, int], None]
 MARK_CHUNK = 25
+BUSY_MESSAGE = (
+    "Another timebill session is creating this invoice right now; nothing was done here. "
+    "If that session does not finish it, `timebill resume` does."
+)
 
 
 class BillingError(TimebillError):
@@ -48,6 +55,7 @@ class BillingResult:
     found_existing: bool = False
     message: str = ""
     into_draft: bool = False  # the lines went into an existing draft
+    busy: bool = False  # another timebill session is finishing this plan right now
 
 
 def line_marker(marker: str, index: int) -> str:
@@ -67,10 +75,18 @@ async def create_invoice(
 ) -> BillingResult:
     """Record, create, mark, finish. Raises EntriesInProgressError before anything is sent when
     an entry is already held by another plan (this or another timebill session)."""
-    record = journal.begin(plan, account, into_draft=into_draft)
-    return await finish(
-        record, source=source, billomat=billomat, journal=journal, progress=progress, first_run=True
-    )
+    # Claimed before it is recorded: a `resume` in another session must not pick the plan up
+    # between the journal entry and the draft request (core.planlock).
+    with planlock.claim(journal.path, plan.id):
+        record = journal.begin(plan, account, into_draft=into_draft)
+        return await _finish_claimed(
+            record,
+            source=source,
+            billomat=billomat,
+            journal=journal,
+            progress=progress,
+            first_run=True,
+        )
 
 
 async def finish(
@@ -82,6 +98,61 @@ async def finish(
     progress: Progress | None = None,
     first_run: bool = False,
 ) -> BillingResult:
+    """Carry an unfinished plan on from where the journal says it stopped, unless another
+    session is at it right now (then a `busy` result, and nothing is sent)."""
+    with planlock.claim(journal.path, record.id) as claimed:
+        if not claimed:
+            return BillingResult(
+                record.id,
+                record.state,
+                record.invoice_id,
+                record.invoice_number,
+                busy=True,
+                message=BUSY_MESSAGE,
+            )
+        # Another session may have moved the plan on before we got the claim.
+        record = journal.plan(record.id)
+        return await _finish_claimed(
+            record,
+            source=source,
+            billomat=billomat,
+            journal=journal,
+            progress=progress,
+            first_run=first_run,
+        )
+
+
+async def _finish_claimed(
+    record: PlanRecord,
+    *,
+    source: TimeSource,
+    billomat: Any,
+    journal: Journal,
+    progress: Progress | None,
+    first_run: bool,
+) -> BillingResult:
+    result = await _finish(
+        record,
+        source=source,
+        billomat=billomat,
+        journal=journal,
+        progress=progress,
+        first_run=first_run,
+    )
+    if result.state in ("done", "abandoned"):
+        planlock.forget(journal.path, record.id)
+    return result
+
+
+async def _finish(
+    record: PlanRecord,
+    *,
+    source: TimeSource,
+    billomat: Any,
+    journal: Journal,
+    progress: Progress | None,
+    first_run: bool,
+) -> BillingResult:
     found_existing = False
     if record.state == "pending":
         try:
@@ -91,8 +162,13 @@ async def finish(
             return BillingResult(record.id, "abandoned", message=stop.reason)
         except TimebillError as exc:
             journal.record_error(record.id, str(exc))
+            what = (
+                f"The lines could not be added to draft {record.into_draft}"
+                if record.into_draft
+                else "The draft could not be created"
+            )
             raise BillingError(
-                f"The draft could not be created: {exc} Nothing was marked billed; "
+                f"{what}: {exc} Nothing was marked billed; "
                 "`timebill resume` picks it up from here.",
                 record.id,
             ) from None
@@ -148,8 +224,10 @@ async def _draft(
         await _check_still_open(record, source)
     try:
         return await billomat.create_draft(plan), False
-    except NetworkError as exc:
-        if not exc.outcome_unknown:
+    except (NetworkError, ServerError) as exc:
+        # A 2xx answer that cannot be read (cut short by a proxy) means Billomat created it.
+        landed = exc.status is not None and 200 <= exc.status < 300
+        if not (landed or getattr(exc, "outcome_unknown", False)):
             raise
         # The request went out and the answer was lost: the draft may exist. Look before
         # anyone creates it again.

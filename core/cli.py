@@ -94,11 +94,14 @@ def main(argv: Sequence[str] | None = None, *, launch_app: AppLauncher | None = 
     parser = build_parser()
     args = parser.parse_args(argv)
     command = args.command or "app"
-    _setup_logging(getattr(args, "log_file", None) or os.environ.get("TIMEBILL_LOG"))
     try:
+        _setup_logging(getattr(args, "log_file", None) or os.environ.get("TIMEBILL_LOG"))
         return _run(command, args, launch_app)
     except TimebillError as exc:
-        print(f"timebill: {exc}", file=sys.stderr)
+        from core.text import clean
+
+        # A service's own error text is data: shown, never acted on by the terminal.
+        print(f"timebill: {clean(str(exc), keep_newlines=True)}", file=sys.stderr)
         return EXIT_FAILED
     except KeyboardInterrupt:
         print("timebill: interrupted", file=sys.stderr)
@@ -190,9 +193,16 @@ def _entries(settings: Any, args: argparse.Namespace) -> int:
 
 def _setup_logging(path: str | None) -> None:
     if path:
+        from core.errors import ConfigError
         from core.logsetup import configure
 
-        configure(path)
+        try:
+            configure(path)
+        except OSError as err:
+            raise ConfigError(
+                f"cannot write the log file {path} ({err.strerror or err}): "
+                "check --log-file or TIMEBILL_LOG."
+            ) from None
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ from core.errors import ConfigError
 
 if TYPE_CHECKING:
     from core.billomat import Billomat
+    from core.http import RetryPolicy
     from core.journal import Journal
     from core.settings import Settings
     from core.sources.base import TimeSource
@@ -45,7 +46,7 @@ def open_journal(settings: Settings | None = None) -> Journal:
     return Journal(journal_file())
 
 
-def open_source(settings: Settings) -> TimeSource:
+def open_source(settings: Settings, *, retry: RetryPolicy | None = None) -> TimeSource:
     """The configured time tracker's adapter (not yet entered: use `async with`)."""
     tracker = settings.tracker
     if tracker == "mite":
@@ -55,6 +56,7 @@ def open_source(settings: Settings) -> TimeSource:
             _require(settings.mite.account, "mite.account"),
             _require_key(settings.mite.api_key, "mite.api_key"),
             base_url=settings.mite.base_url or None,
+            retry=retry,
         )
     if tracker == "clockodo":
         from core.sources.clockodo import ClockodoSource
@@ -63,6 +65,7 @@ def open_source(settings: Settings) -> TimeSource:
             _require(settings.clockodo.email, "clockodo.email"),
             _require_key(settings.clockodo.api_key, "clockodo.api_key"),
             base_url=settings.clockodo.base_url or None,
+            retry=retry,
         )
     raise ConfigError(
         'No time tracker chosen: set tracker = "mite" or "clockodo" in the setup, the config '
@@ -70,8 +73,9 @@ def open_source(settings: Settings) -> TimeSource:
     )
 
 
-def open_billomat(settings: Settings) -> Billomat:
+def open_billomat(settings: Settings, *, retry: RetryPolicy | None = None) -> Billomat:
     from core.billomat import Billomat
+    from core.http import RetryPolicy
 
     b = settings.billomat
     return Billomat(
@@ -80,4 +84,5 @@ def open_billomat(settings: Settings) -> Billomat:
         base_url=b.base_url or None,
         app_id=b.app_id or None,
         app_secret=b.app_secret,
+        retry=retry,
     )

@@ -34,9 +34,12 @@ class RedactSecrets(logging.Filter):
 def configure(path: str | os.PathLike[str] | None) -> None:
     if not path:
         return
+    logger = logging.getLogger("timebill")
+    target = os.path.abspath(path)
+    if any(getattr(h, "baseFilename", None) == target for h in logger.handlers):
+        return  # configured again in the same process (tests, the app): one line per request
     handler = logging.FileHandler(path, encoding="utf-8")
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
     handler.addFilter(RedactSecrets())
-    logger = logging.getLogger("timebill")
     logger.addHandler(handler)
     logger.setLevel(logging.INFO)

@@ -154,9 +154,26 @@ def _theme(value: Any) -> Any:
     return value
 
 
+def _key_characters(value: SecretStr | None) -> SecretStr | None:
+    """API keys are printable ASCII without spaces. Anything else is a copy-and-paste accident
+    (a line break, a space, a typographic character) that would otherwise surface as a refused
+    key or a broken request; the message never shows the value."""
+    if value is None:
+        return None
+    text = value.get_secret_value()
+    if not (text.isascii() and text.isprintable()) or any(ch.isspace() for ch in text):
+        raise ValueError(
+            "is not a valid API key: paste it exactly as the service shows it (letters, digits "
+            "and punctuation only: no spaces, line breaks or accented letters)"
+        )
+    return value
+
+
 Text = Annotated[str | None, BeforeValidator(_blank_to_none)]
 Tracker = Annotated[Literal["mite", "clockodo"] | None, BeforeValidator(_choice(TRACKERS))]
-Secret = Annotated[SecretStr | None, BeforeValidator(_blank_to_none)]
+Secret = Annotated[
+    SecretStr | None, BeforeValidator(_blank_to_none), AfterValidator(_key_characters)
+]
 
 
 # --- the schema -------------------------------------------------------------------------------

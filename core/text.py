@@ -31,7 +31,8 @@ def clean(text: object, *, keep_newlines: bool = False) -> str:
     for ch in value:
         if ch == "\n" and keep_newlines:
             out.append(ch)
-        elif ch in "\t\r\n":
+        elif ch in "\t\r\n\u2028\u2029":
+            # U+2028/U+2029 (line and paragraph separators) break lines in some terminals.
             out.append(" ")
         elif unicodedata.category(ch) in ("Cc", "Cf") and ch not in "\u200d\u200c":
             # Cc: C0/C1 controls (ESC, BEL, NUL, ...); Cf: invisible formatting (ZWJ kept for emoji).

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import gc
 import importlib
 from collections.abc import Collection, Iterable
 from pathlib import Path
@@ -20,6 +21,7 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.theme import Theme
+from textual.worker import Worker, WorkerState
 
 from core import paths
 from core.connect import open_journal, open_source, tracker_account
@@ -68,6 +70,10 @@ STRINGS = {
         "en": "Creating invoices is not available in this version.",
         "de": "Rechnungen erstellen ist in dieser Version nicht verfügbar.",
     },
+    "app.not_set_up": {
+        "en": "timebill is not set up yet: open the setup (ctrl+p, Setup: connections).",
+        "de": "timebill ist noch nicht eingerichtet: Einrichtung öffnen (Strg+P).",
+    },
     "app.theme_not_saved": {"en": "Theme not saved", "de": "Theme nicht gespeichert"},
     "app.resume_none": {
         "en": "No unfinished invoices.",
@@ -81,6 +87,14 @@ STRINGS = {
     "app.resume_failed": {
         "en": "Resuming invoices failed",
         "de": "Fortsetzen der Rechnungen fehlgeschlagen",
+    },
+    "app.unexpected": {
+        "en": "Something went wrong",
+        "de": "Etwas ist schiefgegangen",
+    },
+    "app.unexpected_text": {
+        "en": "{kind}: {message}",
+        "de": "{kind}: {message}",
     },
     "app.resume_busy": {
         "en": "Resuming invoices is already running.",
@@ -109,7 +123,12 @@ class TimebillApp(App[None]):
         Binding("ctrl+q", "quit", "key.app.quit", id="app.quit", show=False, priority=True),
         Binding("q", "quit", "key.app.quit", id="app.quit_q", show=False),
         Binding(
-            "ctrl+p", "command_palette", "key.app.palette", id="app.palette", show=False, priority=True
+            "ctrl+p",
+            "command_palette",
+            "key.app.palette",
+            id="app.palette",
+            show=False,
+            priority=True,
         ),
     ]
 
@@ -172,6 +191,12 @@ class TimebillApp(App[None]):
         if self.needs_setup:
             self.action_open_setup()
 
+    def on_unmount(self) -> None:
+        # The entries screen hides loaded rows from the garbage collector (QuietGC freezes
+        # them); give everything back when the app ends, so nothing of it outlives the app
+        # (tests run many apps in one process).
+        gc.unfreeze()
+
     def _account(self) -> str:
         if self.settings is None or self.settings.tracker is None:
             return ""
@@ -185,7 +210,7 @@ class TimebillApp(App[None]):
     ) -> tuple[list[TimeEntry], Collection[str]]:
         settings = self.settings
         if settings is None:
-            raise ConfigError("timebill is not set up yet.")
+            raise ConfigError(t("app.not_set_up"))
         async with open_source(settings) as source:
             entries = await source.entries(start, end)
         account = tracker_account(settings)
@@ -217,9 +242,7 @@ class TimebillApp(App[None]):
             self.settings.config_path if self.settings is not None else paths.config_file()
         )
         if module is None:
-            self.notify(
-                t("app.setup_missing", path=config_path), severity="warning", markup=False
-            )
+            self.notify(t("app.setup_missing", path=config_path), severity="warning", markup=False)
             return
         self.push_screen(module.SetupScreen(self.settings, config_path), self._setup_done)
 
@@ -261,6 +284,19 @@ class TimebillApp(App[None]):
             return
         self.call_from_thread(setattr, self, "settings", changed)
 
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        # The app's own workers report their expected failures themselves; anything else that
+        # escapes them (a bug) must still reach the user instead of vanishing.
+        if event.worker.node is self and event.state == WorkerState.ERROR:
+            error = event.worker.error
+            self.notify(
+                t("app.unexpected_text", kind=type(error).__name__, message=str(error)),
+                title=t("app.unexpected"),
+                severity="error",
+                timeout=15,
+                markup=False,
+            )
+
     # -- commands ----------------------------------------------------------------------------
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         yield SystemCommand(t("cmd.setup"), t("cmd.setup_help"), self.action_open_setup)
@@ -289,7 +325,7 @@ class TimebillApp(App[None]):
         settings = self.settings
         try:
             if settings is None:
-                raise ConfigError("timebill is not set up yet.")
+                raise ConfigError(t("app.not_set_up"))
             account = tracker_account(settings)
             from core.connect import open_billomat
 

@@ -165,7 +165,9 @@ async def _bill(
     app: App[Any], entries: list[TimeEntry], settings: Any, journal_path: str | Path | None
 ) -> None:
     origin = app.screen
-    if not any(e.customer_id for e in entries):
+    # Billed entries and running timers can never be billed: they are not asked about.
+    entries = [e for e in entries if e.customer_id and not e.billed and not e.running]
+    if not entries:
         app.notify(t("flow.nothing"), severity="warning", markup=False)
         return
     context = _open_context(app, settings, journal_path)

@@ -37,7 +37,7 @@ STRINGS = {
     },
     "themes.unknown": {
         "en": 'Theme "{name}" is not installed: using "{fallback}".',
-        "de": 'Theme „{name}“ ist nicht installiert: „{fallback}“ wird verwendet.',
+        "de": "Theme „{name}“ ist nicht installiert: „{fallback}“ wird verwendet.",
     },
 }
 register(STRINGS)
@@ -59,7 +59,9 @@ def _color(value: str) -> str:
     try:
         Color.parse(value)
     except ColorParseError:
-        raise ValueError(f"{value!r} is not a colour (use e.g. #1e88e5 or rgb(30,136,229))") from None
+        raise ValueError(
+            f"{value!r} is not a colour (use e.g. #1e88e5 or rgb(30,136,229))"
+        ) from None
     return value
 
 

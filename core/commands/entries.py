@@ -6,6 +6,7 @@ import csv
 import datetime as dt
 import io
 import json
+import re
 from collections.abc import Sequence
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -89,7 +90,22 @@ async def fetch(
 
 def as_json(entries: Sequence[TimeEntry]) -> str:
     # mode="json": dates ISO, Decimal as strings (money never becomes a float).
-    return json.dumps([e.model_dump(mode="json") for e in entries], ensure_ascii=False, indent=2)
+    text = json.dumps([e.model_dump(mode="json") for e in entries], ensure_ascii=False, indent=2)
+    return _NOT_ASCII.sub(_json_safe, text)
+
+
+# Notes keep every character (JSON is for programs), but what a terminal would act on (DEL, C1
+# controls such as CSI, bidi overrides, line separators) is written as a \u escape: json.dumps
+# escapes only C0 controls, and the output is often just printed.
+_NOT_ASCII = re.compile(r"[^\x20-\x7e\n]")
+
+
+def _json_safe(match: re.Match[str]) -> str:
+    ch = match.group()
+    if ch.isprintable() or ch in "\u200d\u200c":  # ZWJ/ZWNJ join emoji and scripts
+        return ch
+    units = ch.encode("utf-16-be")
+    return "".join(f"\\u{units[i]:02x}{units[i + 1]:02x}" for i in range(0, len(units), 2))
 
 
 def _csv_value(value: object) -> str:

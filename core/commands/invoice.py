@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from core import assign
+from core import assign, planlock
 from core.billing import BillingResult, create_invoice, deleted_drafts, release, resume
 from core.commands.entries import find_customer
 from core.connect import open_billomat, open_journal, open_source, tracker_account
@@ -56,7 +56,8 @@ def say(text: str = "") -> None:
 
 
 def warn(text: str) -> None:
-    print(text, file=sys.stderr, flush=True)
+    # Warnings carry services' error texts: data, never acted on by the terminal.
+    print(clean(text, keep_newlines=True), file=sys.stderr, flush=True)
 
 
 def run(command: str, settings: Any, args: argparse.Namespace, ask: Ask = ask_stdin) -> int:
@@ -246,7 +247,8 @@ def _plan(
     held = journal.held(account)
     candidates, skipped = open_entries(entries, in_progress=held, language="en")
     if not candidates:
-        return nothing_to_bill(clean(customer.name), start, end, skipped)
+        busy = elsewhere(journal, account, skipped)
+        return nothing_to_bill(clean(customer.name), start, end, skipped, busy=busy)
     used_services = {e.service_id: e.service_name or "" for e in candidates if e.service_id}
     resolution = assign.resolve(
         journal,
@@ -292,16 +294,42 @@ def _plan(
     return result, options
 
 
-def nothing_to_bill(who: str, start: dt.date, end: dt.date, skipped: Sequence[SkippedEntry]) -> str:
-    """Why there is nothing to bill, in the CLI's language (the plan's texts may be German)."""
+def elsewhere(journal: Journal, account: str, skipped: Sequence[SkippedEntry]) -> int:
+    """How many of the skipped in-progress entries another timebill session (another SSH
+    login, the app) is billing right now: their plan's lock is held (core.planlock)."""
+    waiting = {item.entry_id for item in skipped if item.reason == "in_progress"}
+    if not waiting:
+        return 0
+    count = 0
+    for record in journal.unfinished(account):
+        mine = waiting.intersection(record.entry_ids)
+        if mine and planlock.busy(journal.path, record.id):
+            count += len(mine)
+    return count
+
+
+def nothing_to_bill(
+    who: str, start: dt.date, end: dt.date, skipped: Sequence[SkippedEntry], *, busy: int = 0
+) -> str:
+    """Why there is nothing to bill, in the CLI's language (the plan's texts may be German).
+    `busy`: how many of the entries another session is billing right now."""
     counts = Counter(SKIP_MESSAGES["en"][item.reason] for item in skipped)
     detail = ", ".join(f"{n} {why}" for why, n in counts.most_common())
     unfinished = any(item.reason == "in_progress" for item in skipped)
+    if busy:
+        after = (
+            f" Another timebill session is billing {busy} of these entries right now; "
+            "if it does not finish, `timebill resume` does."
+        )
+    elif unfinished:
+        after = " Run `timebill resume` to finish the unfinished invoice."
+    else:
+        after = ""
     return (
         f"No billable entries for {who} from {start:%d.%m.%Y} to {end:%d.%m.%Y}"
         + (f" ({detail})" if detail else " (the tracker lists no entries in this period)")
         + ". Nothing created."
-        + (" Run `timebill resume` to finish the unfinished invoice." if unfinished else "")
+        + after
     )
 
 

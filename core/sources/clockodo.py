@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -33,9 +33,9 @@ from core.sources.clockodo_wire import (
     BILLED,
     DEFAULT_APP_HEADER,
     DEFAULT_BASE_URL,
+    EntryReader,
     billable_filter,
     decimal,
-    entry_from_wire,
     error_text,
     filter_params,
     lumpsum_service,
@@ -49,6 +49,9 @@ log = logging.getLogger("timebill.clockodo")
 ENTRIES = "/api/v2/entries"
 ENTRYGROUPS = "/api/v2/entrygroups"
 PAGE_MAX = 1000  # the digest: items_per_page 1-1000 on entries
+# Entries normalized between two turns of the event loop while loading: small enough that the
+# next pages' requests go out at once and the app keeps drawing, big enough to cost nothing.
+YIELD_EVERY = 100
 
 
 @dataclass(frozen=True)
@@ -157,32 +160,53 @@ class ClockodoSource:
         return answer
 
     async def _pages(self, path: str, key: str, params: Mapping[str, Any]) -> list[dict[str, Any]]:
-        """Every item of a paged list: page 1, then pages 2..count_pages at once (bounded by the
-        client's concurrency), deduplicated by id (an entry added meanwhile shifts the pages)."""
+        """Every item of a paged list, deduplicated by id (an entry added meanwhile shifts the
+        pages)."""
+        items: dict[str, dict[str, Any]] = {}
+
+        async def take(page_items: list[dict[str, Any]]) -> None:
+            for item in page_items:
+                items.setdefault(str(item["id"]), item)
+
+        await self._each_page(path, key, params, take)
+        return list(items.values())
+
+    async def _each_page(
+        self,
+        path: str,
+        key: str,
+        params: Mapping[str, Any],
+        take: Callable[[list[dict[str, Any]]], Awaitable[None]],
+    ) -> None:
+        """Hand every page's items to `take`, in page order: page 1, then pages 2..count_pages
+        all requested at once (bounded by the client's concurrency). `take` works on a page
+        while the later ones are still on their way."""
         query = {**params, "items_per_page": self.page_size}
         first = await self._send("GET", path, params={**query, "page": 1})
         count = int((first.get("paging") or {}).get("count_pages") or 1)
-        answers = [first]
-        if count > 1:
-            try:
-                async with asyncio.TaskGroup() as group:
-                    tasks = [
-                        group.create_task(self._send("GET", path, params={**query, "page": page}))
-                        for page in range(2, count + 1)
-                    ]
-            except* ServiceError as failed:
-                raise failed.exceptions[0] from None
-            answers += [task.result() for task in tasks]
-        items: dict[str, dict[str, Any]] = {}
-        for answer in answers:
-            page_items = answer.get(key)
-            if not isinstance(page_items, list):
-                raise ServerError(
-                    f"clockodo answered {path} without its {key!r} list.", service="clockodo"
-                )
-            for item in page_items:
-                items.setdefault(str(item["id"]), item)
-        return list(items.values())
+        if count <= 1:
+            await take(self._page_items(first, path, key))
+            return
+        try:
+            async with asyncio.TaskGroup() as group:
+                tasks = [
+                    group.create_task(self._send("GET", path, params={**query, "page": page}))
+                    for page in range(2, count + 1)
+                ]
+                await take(self._page_items(first, path, key))
+                for task in tasks:
+                    await take(self._page_items(await task, path, key))
+        except* ServiceError as failed:
+            raise failed.exceptions[0] from None
+
+    @staticmethod
+    def _page_items(answer: dict[str, Any], path: str, key: str) -> list[dict[str, Any]]:
+        items = answer.get(key)
+        if not isinstance(items, list):
+            raise ServerError(
+                f"clockodo answered {path} without its {key!r} list.", service="clockodo"
+            )
+        return items
 
     # -- account and master data -----------------------------------------------------------
     async def verify(self) -> Account:
@@ -293,27 +317,43 @@ class ClockodoSource:
             filters["billable"] = code
         tz = await self._timezone()
         params = {**utc_window(start, end, tz), **filter_params(filters), "enhanced_list": "true"}
-        raws = await self._pages(ENTRIES, "entries", params)
-        if any(raw.get("type") == 3 for raw in raws) and self._lumpsum_prices is None:
-            await self._lumpsum_services()
-        result = []
-        for raw in raws:
-            try:
-                entry = entry_from_wire(raw, tz, self._lumpsum_prices or {})
-            except (KeyError, TypeError, ValueError) as exc:
-                raise ServerError(
-                    f"clockodo sent an entry timebill cannot read (id {raw.get('id')}: {exc!r}).",
-                    service="clockodo",
-                ) from None
-            # Checked again here: whether clockodo selects by start or by overlap is UNCERTAIN
-            # (digest), and whether filter[billable]=1 includes billed entries too.
-            if (
-                start <= entry.date <= end
-                and all(v is None or v == getattr(entry, k) for k, v in wanted.items())
-                and (billable is None or entry.billable == billable)
-                and (billed is None or entry.billed == billed)
-            ):
-                result.append(entry)
+        reader = EntryReader(tz, self._lumpsum_prices)
+        # Checked again here: whether clockodo selects by start or by overlap is UNCERTAIN
+        # (digest), and whether filter[billable]=1 includes billed entries too.
+        checks: list[tuple[str, object]] = [(k, v) for k, v in wanted.items() if v is not None]
+        if billable is not None:
+            checks.append(("billable", billable))
+        if billed is not None:
+            checks.append(("billed", billed))
+        seen: set[str] = set()
+        result: list[TimeEntry] = []
+
+        async def take(raws: list[dict[str, Any]]) -> None:
+            if self._lumpsum_prices is None and any(raw.get("type") == 3 for raw in raws):
+                await self._lumpsum_services()
+                reader.lumpsum_prices = self._lumpsum_prices or {}
+            for first in range(0, len(raws), YIELD_EVERY):
+                for raw in raws[first : first + YIELD_EVERY]:
+                    try:
+                        entry = reader(raw)
+                    except (KeyError, TypeError, ValueError, ArithmeticError) as exc:
+                        raise ServerError(
+                            "clockodo sent an entry timebill cannot read "
+                            f"(id {raw.get('id')}: {exc!r}).",
+                            service="clockodo",
+                        ) from None
+                    # An entry added meanwhile shifts the pages: the same one can come twice.
+                    if entry.id in seen:
+                        continue
+                    seen.add(entry.id)
+                    if start <= entry.date <= end and (
+                        not checks or all(getattr(entry, k) == v for k, v in checks)
+                    ):
+                        result.append(entry)
+                # Lets the other pages' requests go out, and the app redraw, meanwhile.
+                await asyncio.sleep(0)
+
+        await self._each_page(ENTRIES, "entries", params, take)
         return result
 
     # -- marking ---------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import httpx
 
 from core.models import Service, TimeEntry
+from core.sources.fast_entry import IntStrings, SharedStrings, time_entry
 
 log = logging.getLogger("timebill.clockodo")
 
@@ -131,6 +132,18 @@ def decimal(value: Any) -> Decimal | None:
     return None if value is None or value == "" else Decimal(str(value))
 
 
+def money(value: Any) -> Decimal | None:
+    """`decimal`, refusing what no amount can be (text, NaN, infinity) with a ValueError."""
+    try:
+        amount = decimal(value)
+    except ArithmeticError:  # decimal.InvalidOperation is no ValueError
+        amount = None
+    else:
+        if amount is None or amount.is_finite():
+            return amount
+    raise ValueError(f"not an amount: {value!r}")
+
+
 def minutes(seconds: Any) -> int:
     """Seconds to whole minutes, half up (30 s and more count as a minute): clockodo keeps
     seconds, the domain minutes; rounding each entry to the nearest minute keeps a day's
@@ -164,50 +177,131 @@ def entry_from_wire(
     tz: ZoneInfo,
     lumpsum_prices: Mapping[str, tuple[str | None, Decimal | None]],
 ) -> TimeEntry:
-    """One v2 entry as a TimeEntry. `date` is the local date of its start in the user's zone (an
-    entry at 00:30 in Berlin starts the day before in UTC). `lumpsum_prices` maps a lump-sum
-    service id to its (name, price)."""
-    kind = int(raw.get("type") or 1)
-    code = int(raw.get("billable") or 0)
-    fields: dict[str, Any] = {
-        "id": str(raw["id"]),
-        "source": "clockodo",
-        "date": local_date(str(raw["time_since"]), tz),
-        "minutes": 0,
-        "note": raw.get("text") or "",
-        "customer_id": ref(raw.get("customers_id")),
-        "customer_name": raw.get("customers_name"),
-        "project_id": ref(raw.get("projects_id")),
-        "project_name": raw.get("projects_name"),
-        "service_id": ref(raw.get("services_id")),
-        "service_name": raw.get("services_name"),
-        "user_id": ref(raw.get("users_id")),
-        "user_name": raw.get("users_name"),
-        "billable": code in (BILLABLE, BILLED),
-        "billed": code == BILLED,
-        "revenue": decimal(raw.get("revenue")),
-    }
-    if kind == 1:
-        fields.update(
-            minutes=minutes(raw.get("duration")),
-            running=raw.get("time_until") is None,
-            hourly_rate=decimal(raw.get("hourly_rate")),
-        )
-    elif kind == 2:
-        fields.update(kind="lumpsum", lumpsum_amount=decimal(raw.get("lumpsum")))
-        fields["lumpsum_quantity"] = Decimal(1)
-    else:
-        service_id = ref(raw.get("lumpsum_services_id"))
-        name, price = lumpsum_prices.get(service_id or "", (None, None))
-        quantity = decimal(raw.get("lumpsum_services_amount"))
-        amount = fields["revenue"]
-        if amount is None and quantity is not None and price is not None:
-            amount = quantity * price
-        fields.update(
-            kind="lumpsum",
-            service_id=f"{LUMPSUM_SERVICE_PREFIX}{service_id}" if service_id else None,
-            service_name=name,
-            lumpsum_amount=amount,
-            lumpsum_quantity=quantity,
-        )
-    return TimeEntry(**fields)
+    """One v2 entry as a TimeEntry (for many, one EntryReader shares equal values)."""
+    return EntryReader(tz, lumpsum_prices)(raw)
+
+
+class EntryReader:
+    """Turns clockodo v2 entries into TimeEntry objects, for one listing.
+
+    `date` is the local date of an entry's start in the user's zone (an entry at 00:30 in
+    Berlin starts the day before in UTC). `lumpsum_prices` maps a lump-sum service id to its
+    (name, price); it may be replaced between entries once the adapter has loaded it.
+
+    The hot path of loading a month (benchmarks/profile_fetch.py): the entries are built
+    without pydantic validation (core.sources.fast_entry), so every value below is converted
+    to the field's exact type here. Equal ids, names and notes are shared between entries."""
+
+    def __init__(
+        self,
+        tz: ZoneInfo,
+        lumpsum_prices: Mapping[str, tuple[str | None, Decimal | None]] | None = None,
+    ) -> None:
+        self.tz = tz
+        self.lumpsum_prices = lumpsum_prices or {}
+        self._ids = IntStrings()
+        self._texts = SharedStrings()
+        self._amounts: dict[float, Decimal | None] = {}
+        self._hours: dict[str, dt.date | None] = {}
+
+    def _date(self, value: Any) -> dt.date:
+        """`local_date`, shared by the entries of one UTC hour where all of that hour is one
+        local day (a local midnight inside the hour, in zones offset by half hours, is not)."""
+        text = str(value)
+        if len(text) != 20 or text[19] != "Z":  # not the canonical form: the exact way
+            return local_date(text, self.tz)
+        hour = text[:13]
+        try:
+            day = self._hours[hour]
+        except KeyError:
+            first = local_date(f"{hour}:00:00Z", self.tz)
+            day = self._hours[hour] = (
+                first if first == local_date(f"{hour}:59:59Z", self.tz) else None
+            )
+        return local_date(text, self.tz) if day is None else day
+
+    def _money(self, value: Any) -> Decimal | None:
+        # Rates repeat on most entries, and str(float) + Decimal cost a microsecond each time.
+        if type(value) is not float:
+            return money(value)
+        try:
+            return self._amounts[value]
+        except KeyError:
+            amount = self._amounts[value] = money(value)
+            return amount
+
+    def _text(self, value: Any) -> str | None:
+        if type(value) is str:
+            return self._texts[value]
+        return None if value is None else self._texts[str(value)]
+
+    def _ref(self, value: Any) -> str | None:
+        if type(value) is int:
+            return self._ids[value]
+        return None if value is None else self._text(value)
+
+    def __call__(self, raw: Mapping[str, Any]) -> TimeEntry:
+        get = raw.get
+        texts, ids, text, ref = self._texts, self._ids, self._text, self._ref
+        kind = get("type") or 1
+        if type(kind) is not int:
+            kind = int(kind)
+        code = get("billable") or 0
+        if type(code) is not int:
+            code = int(code)
+        # Inline lookups for the usual types (an int id, a str name) save a call per field.
+        customer, customer_name = get("customers_id"), get("customers_name")
+        project, project_name = get("projects_id"), get("projects_name")
+        service, service_name = get("services_id"), get("services_name")
+        user, user_name = get("users_id"), get("users_name")
+        note = get("text") or ""
+        fields: dict[str, Any] = {
+            "id": str(raw["id"]),
+            "source": "clockodo",
+            "date": self._date(raw["time_since"]),
+            "minutes": 0,
+            "note": texts[note] if type(note) is str else text(note),
+            "customer_id": ids[customer] if type(customer) is int else ref(customer),
+            "customer_name": (
+                texts[customer_name] if type(customer_name) is str else text(customer_name)
+            ),
+            "project_id": ids[project] if type(project) is int else ref(project),
+            "project_name": (
+                texts[project_name] if type(project_name) is str else text(project_name)
+            ),
+            "service_id": ids[service] if type(service) is int else ref(service),
+            "service_name": (
+                texts[service_name] if type(service_name) is str else text(service_name)
+            ),
+            "user_id": ids[user] if type(user) is int else ref(user),
+            "user_name": texts[user_name] if type(user_name) is str else text(user_name),
+            "billable": code == BILLABLE or code == BILLED,
+            "billed": code == BILLED,
+            "running": False,
+            "hourly_rate": None,
+            "revenue": self._money(get("revenue")),
+            "kind": "time",
+            "lumpsum_amount": None,
+            "lumpsum_quantity": None,
+        }
+        if kind == 1:
+            fields["minutes"] = minutes(get("duration"))
+            fields["running"] = get("time_until") is None
+            fields["hourly_rate"] = self._money(get("hourly_rate"))
+        elif kind == 2:
+            fields["kind"] = "lumpsum"
+            fields["lumpsum_amount"] = self._money(get("lumpsum"))
+            fields["lumpsum_quantity"] = Decimal(1)
+        else:
+            service_id = ref(get("lumpsum_services_id"))
+            name, price = self.lumpsum_prices.get(service_id or "", (None, None))
+            quantity = self._money(get("lumpsum_services_amount"))
+            amount = fields["revenue"]
+            if amount is None and quantity is not None and price is not None:
+                amount = quantity * price
+            fields["kind"] = "lumpsum"
+            fields["service_id"] = f"{LUMPSUM_SERVICE_PREFIX}{service_id}" if service_id else None
+            fields["service_name"] = text(name)
+            fields["lumpsum_amount"] = amount
+            fields["lumpsum_quantity"] = quantity
+        return time_entry(fields)

@@ -36,6 +36,9 @@ DEFAULT_BASE_URL = "https://{account}.mite.de"
 MARK_CONCURRENCY = 4
 # Statuses mite may use to refuse a change of a locked entry (digest UNCERTAIN 1. and 9.).
 REFUSALS = (PermissionDeniedError, ConflictError, ValidationError)
+# Entries normalized between two turns of the event loop while loading: small enough that the
+# next page's request goes out at once and the app keeps drawing, big enough to cost nothing.
+YIELD_EVERY = 100
 
 T = TypeVar("T")
 
@@ -229,26 +232,49 @@ class MiteSource:
         for field, flag in (("billable", billable), ("locked", billed)):
             if flag is not None:
                 params[field] = "true" if flag else "false"
+        return await self._all_entries(params)
+
+    async def _all_entries(self, params: dict[str, Any]) -> list[TimeEntry]:
+        """Pages 1, 2, ... until a short page: mite reports no page count (digest §2).
+
+        While one page is normalized, the next is already on its way, but only once this one
+        came back full and with new entries, so no more pages are asked for than reading them
+        one by one would ask for (at most one beyond the end: the empty page after a full last
+        one)."""
+        reader = wire.EntryReader()
         found: dict[str, TimeEntry] = {}
         page = 1
-        while True:
-            # mite reports no page count (digest §2): read on until a short page.
-            items = wire.unwrap_list(
-                await self._client.get_json("/time_entries.json", {**params, "page": page}),
-                "time_entry",
-            )
-            fresh = 0
-            for item in items:
-                entry = wire.entry(item)
+        upcoming: asyncio.Task[list[dict[str, Any]]] | None = asyncio.create_task(
+            self._entry_page(params, page)
+        )
+        try:
+            while upcoming is not None:
+                items = await upcoming
+                upcoming = None
                 # An entry added or removed meanwhile shifts the pages: the same entry can come
                 # twice at a page boundary. (One removed can hide a neighbour until the next load.)
-                if entry.id not in found:
-                    found[entry.id] = entry
-                    fresh += 1
-            # A full page with nothing new means the server ignores `page`: stop, not loop.
-            if len(items) < self.page_size or fresh == 0:
-                return list(found.values())
-            page += 1
+                # A full page with nothing new means the server ignores `page`: stop, not loop.
+                if len(items) >= self.page_size and any(
+                    str(item.get("id")) not in found for item in items
+                ):
+                    page += 1
+                    upcoming = asyncio.create_task(self._entry_page(params, page))
+                for start in range(0, len(items), YIELD_EVERY):
+                    for item in items[start : start + YIELD_EVERY]:
+                        entry = reader(item)
+                        if entry.id not in found:
+                            found[entry.id] = entry
+                    # Lets the next page's request go out, and the app redraw, meanwhile.
+                    await asyncio.sleep(0)
+        finally:
+            if upcoming is not None:
+                upcoming.cancel()
+                await asyncio.gather(upcoming, return_exceptions=True)
+        return list(found.values())
+
+    async def _entry_page(self, params: dict[str, Any], page: int) -> list[dict[str, Any]]:
+        answer = await self._client.get_json("/time_entries.json", {**params, "page": page})
+        return wire.unwrap_list(answer, "time_entry")
 
     # -- billing ---------------------------------------------------------------------------
     async def mark_billed(self, entry_ids: Iterable[str]) -> MarkResult:

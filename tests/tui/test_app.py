@@ -44,7 +44,15 @@ async def test_german_when_the_setting_says_so(sandbox: SandboxServer, config: P
         await app.workers.wait_for_complete()
         await pilot.pause()
         text = screen_text(app)
-        for german in ("Letzter Monat", "Datum", "Kunde", "Betrag", "Auswählen", "Nichts ausgewählt"):
+        for german in (
+            "Letzter Monat",
+            "Datum",
+            "Kunde",
+            "Betrag",
+            "Wählen",
+            "Hilfe",
+            "Nichts ausgewählt",
+        ):
             assert german in text, german
         assert "01.10.2026" in text  # dates as Germans write them
         assert "Einträgen" in text

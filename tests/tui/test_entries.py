@@ -20,6 +20,7 @@ from entries_env import (
     screen_text,
     write_config,
 )
+from textual import events
 from textual.widgets import Checkbox, Input, Label, Select
 from textual.worker import WorkerFailed
 
@@ -131,6 +132,22 @@ async def test_search_narrows_the_list_at_each_keystroke(settings: Settings, con
         assert len(entry_list(app).rows) == everything
 
 
+async def test_keys_typed_faster_than_the_screen_still_reach_the_search(
+    settings: Settings, config: Path
+):
+    app = make_app(settings, config)
+    async with app.run_test(size=SIZE) as pilot:
+        await loaded(app, pilot)
+        # All at once, as a fast typist or a terminal delivers them: "/" moves the focus while
+        # the letters are already queued at the list ("a" must not select all on the way).
+        for key, character in [("slash", "/"), *((c, c) for c in "status")]:
+            app.post_message(events.Key(key, character))
+        await pilot.pause()
+        assert app.screen.query_one("#search", Input).value == "status"
+        assert "Nothing selected" in status(app)
+        assert all("status" in row.search for row in entry_list(app).rows)
+
+
 async def test_space_a_i_select_and_the_status_line_totals(settings: Settings, config: Path):
     app = make_app(settings, config)
     async with app.run_test(size=SIZE) as pilot:
@@ -205,7 +222,8 @@ async def test_billed_and_in_progress_entries_cannot_be_selected(settings: Setti
         await pilot.pause()
         billed_line = lines.render_line(billed[0] + 1 - round(lines.scroll_y))
         assert "billed" in billed_line.text and billed_line.text.startswith("✓")
-        assert list(billed_line)[0].style.italic
+        style = next(iter(billed_line)).style
+        assert style is not None and style.italic
 
 
 async def test_notes_with_markup_and_escape_sequences_are_shown_as_text(

@@ -12,8 +12,10 @@ from flow_support import FlowApp, errors, load_entries, make_settings, settle
 from textual.widgets import Input
 
 from core.billomat import Billomat
-from core.connect import open_billomat
+from core.connect import open_billomat, tracker_account
 from core.invoicing import Assignments, PlanOptions, build_plan
+from core.journal import Journal
+from core.paths import journal_file
 from core.sandbox import SandboxServer
 from tui.screens.assign import AssignScreen
 from tui.screens.done import DoneScreen
@@ -159,6 +161,14 @@ async def test_select_assign_preview_create_done(
     after = {e.id: e for e in await load_entries(settings, "Höfer")}
     assert set(edited.entry_ids) == open_ids
     assert all(after[entry_id].billed for entry_id in open_ids)
+    # The client's choices are remembered for its next invoice.
+    with Journal(journal_file()) as journal:
+        remembered = journal.client_settings(tracker_account(settings), HOEFER)
+    assert (remembered["grouping"], remembered["round_to"], remembered["round_per"]) == (
+        "project",
+        5,
+        "line",
+    )
 
 
 async def test_add_to_existing_draft(
@@ -278,6 +288,31 @@ async def test_remembered_assignments_skip_the_assign_screen(
         assert isinstance(again.screen, PreviewScreen)
         await pilot.press("a")
         await settle(pilot)
-        assert isinstance(again.screen, AssignScreen)
+        assign = again.screen
+        assert isinstance(assign, AssignScreen)
+        picker = assign.query_one(BillomatPicker)
+        assert picker.highlighted_id == HOEFER  # the current choice
+        await pilot.press(*"alpen")  # type-ahead over the Billomat clients
+        assert [o.id for o in picker.options.options] == ["812309"]
+        await pilot.press("backspace", "backspace", "backspace", "backspace", "backspace")
+        await pilot.press(*"grün")
+        assert picker.highlighted_id == GRUENWALD
         await pilot.press("escape")
         assert isinstance(again.screen, PreviewScreen)
+        assert again.screen.client_id == HOEFER  # cancelled: nothing changed
+
+
+async def test_refused_billomat_key_says_open_setup(
+    sandbox: SandboxServer, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = make_settings(sandbox, tmp_path, monkeypatch, "mite")
+    entries = await load_entries(settings, "Höfer")
+    wrong = settings.with_changes({"billomat": {"api_key": "bm-not-the-key"}})
+    app = FlowApp(wrong, entries=entries)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert len(app.screen_stack) == 1  # the flow ended, back on the entries
+        [message] = errors(app)
+        assert "setup" in message
+        assert "bm-not-the-key" not in message
+        assert not app.done

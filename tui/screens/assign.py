@@ -24,7 +24,7 @@ from textual.worker import Worker
 
 from core import assign
 from core.errors import AuthenticationError, TimebillError
-from core.text import one_line
+from core.text import clean, one_line
 from tui.flow_context import BillingContext, Catalog, load_catalog
 from tui.i18n import register, t
 from tui.widgets import numbers
@@ -176,7 +176,7 @@ class AssignScreen(Screen[assign.Resolution | None]):
                 else t("assign.try_again")
             )
             self.notify(
-                f"{exc}\n{hint}",
+                f"{clean(str(exc))}\n{hint}",
                 title=t("assign.load_failed"),
                 severity="error",
                 timeout=12,

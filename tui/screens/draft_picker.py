@@ -21,7 +21,7 @@ from textual.worker import Worker
 from core.connect import open_billomat
 from core.errors import AuthenticationError, TimebillError
 from core.models import Invoice
-from core.text import one_line
+from core.text import clean, one_line
 from tui.i18n import register, t
 from tui.widgets.localize import localize_bindings
 from tui.widgets.plan_text import date_text, money
@@ -119,7 +119,7 @@ class DraftPickerScreen(ModalScreen[DraftChoice | None]):
                 else t("draft_picker.retry")
             )
             self.notify(
-                f"{exc}\n{hint}",
+                f"{clean(str(exc))}\n{hint}",
                 title=t("draft_picker.failed"),
                 severity="error",
                 timeout=10,

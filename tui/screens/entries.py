@@ -12,17 +12,16 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from collections.abc import Awaitable, Callable, Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import ClassVar
 
-from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Label, Select, Static
+from textual.widgets import Footer, Input, Label, Select
 from textual.worker import Worker, WorkerState
 
 from core.errors import (
@@ -36,24 +35,27 @@ from core.errors import (
 )
 from core.models import TimeEntry
 from tui.i18n import register, t
-from tui.widgets import numbers
 from tui.widgets.entry_list import EntryList
 from tui.widgets.entry_rows import (
+    Choices,
     EntryRow,
     Filters,
+    QuietGC,
+    RowBuilder,
     Selection,
+    all_choices,
     apply_filters,
     apply_search,
-    build_rows,
     refines,
     search_terms,
 )
+from tui.widgets.entry_status import EntryDetail, EntryStatus
 from tui.widgets.filter_panel import FilterPanel
 from tui.widgets.localize import localize_bindings
 from tui.widgets.period_bar import PeriodBar
 
 STRINGS = {
-    "key.entries.search": {"en": "Search", "de": "Suchen"},
+    "key.entries.search": {"en": "Search", "de": "Suche"},
     "key.entries.filters": {"en": "Filters", "de": "Filter"},
     "key.entries.period": {"en": "Period", "de": "Zeitraum"},
     "key.entries.reload": {"en": "Reload", "de": "Neu laden"},
@@ -79,16 +81,6 @@ STRINGS = {
     "entries.not_connected": {
         "en": "Not connected yet: open the setup (ctrl+p, Setup: connections).",
         "de": "Noch nicht verbunden: Einrichtung öffnen (Strg+P, Einrichtung: Verbindungen).",
-    },
-    "entries.shown": {"en": "{shown} of {total} entries", "de": "{shown} von {total} Einträgen"},
-    "entries.selected": {
-        "en": "{count} selected · {hours} h · {amount}",
-        "de": "{count} ausgewählt · {hours} Std. · {amount}",
-    },
-    "entries.hidden": {"en": " ({n} hidden)", "de": " ({n} ausgeblendet)"},
-    "entries.nothing_selected": {
-        "en": "Nothing selected (space, a)",
-        "de": "Nichts ausgewählt (Leertaste, a)",
     },
     "entries.select_first": {
         "en": "Select entries first: space selects one, a all shown.",
@@ -118,6 +110,9 @@ STRINGS = {
 }
 register(STRINGS)
 
+# About 20 ms of work per slice (100,000 rows in 50 slices), so keys wait no longer than that.
+ROWS_PER_STEP = 2_000
+
 # What the screen needs to load a period: the entries and the ids of entries that belong to an
 # unfinished invoice (journal), so those are shown "in progress" and cannot be selected.
 Loader = Callable[[dt.date, dt.date], Awaitable[tuple[list[TimeEntry], Collection[str]]]]
@@ -127,7 +122,8 @@ Loader = Callable[[dt.date, dt.date], Awaitable[tuple[list[TimeEntry], Collectio
 class Loaded:
     start: dt.date
     end: dt.date
-    rows: list[EntryRow]
+    # Not in the repr: Textual logs worker results, and 100,000 rows took 70 ms to print.
+    rows: list[EntryRow] = field(repr=False)
 
 
 def failure_hint(error: BaseException) -> str:
@@ -147,22 +143,6 @@ def failure_text(error: BaseException) -> str:
     if isinstance(error, TimebillError):
         return f"{error}\n{failure_hint(error)}"
     return t("entries.unexpected", kind=type(error).__name__, message=str(error))
-
-
-def detail_text(row: EntryRow | None) -> Text:
-    """The highlighted entry in full on two lines (names, then the note): the columns cut
-    them short."""
-    if row is None:
-        return Text("")
-    text = Text(no_wrap=True, overflow="ellipsis")
-    text.append(row.customer or "–", style="bold")
-    for part in (row.project, row.service, row.user):
-        if part:
-            text.append(" · ")
-            text.append(part)
-    text.append("\n")
-    text.append(row.note or "–", style="italic")
-    return text
 
 
 class EntriesScreen(Screen[None]):
@@ -223,6 +203,7 @@ class EntriesScreen(Screen[None]):
         self.shown: list[EntryRow] = []
         self._request: tuple[dt.date, dt.date] | None = None
         self._shown_cache: tuple[list[EntryRow], set[EntryRow]] | None = None
+        self.choices: Choices = {}
 
     def compose(self) -> ComposeResult:
         yield PeriodBar(self.today, self.preset, id="period")
@@ -232,20 +213,18 @@ class EntriesScreen(Screen[None]):
             yield Label(t("entries.filters_none"), id="filter-hint")
         with Horizontal(id="body"):
             yield EntryList(selection=self.selection, id="entries")
-            yield FilterPanel(id="filters")
-        yield Static(id="detail")
-        with Horizontal(id="status-bar"):
-            yield Label(id="selection-status")
-            yield Label(id="count-status")
+            # The FilterPanel is mounted on first use: its controls are dozens of widgets the
+            # first frame need not wait for.
+        yield EntryDetail(id="detail")
+        yield EntryStatus(id="status-bar")
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
         bar = self.query_one(PeriodBar)
         if self.initial_period is not None:
             bar.set_period(*self.initial_period)
-        self.query_one(FilterPanel).display = False
         entry_list = self.query_one(EntryList)
-        entry_list.focus()
+        self.set_focus(entry_list)
         self._update_status()
         if self.auto_load:
             self.reload()
@@ -274,9 +253,29 @@ class EntriesScreen(Screen[None]):
     @work(exclusive=True, group="entries", exit_on_error=False)
     async def load_entries(self, start: dt.date, end: dt.date) -> Loaded:
         entries, in_progress = await self.loader(start, end)
-        # Building 100,000 rows takes a moment: off the event loop, so keys still work.
-        rows = await asyncio.to_thread(build_rows, entries, frozenset(in_progress))
-        return Loaded(start, end, rows)
+        # Building 100,000 rows takes half a second: a slice at a time on the event loop, which
+        # draws and takes keys in between. (A thread took twice as long, fighting the event
+        # loop for the GIL.)
+        builder = RowBuilder(entries, frozenset(in_progress))
+        with QuietGC():
+            while not builder.step(ROWS_PER_STEP):
+                await asyncio.sleep(0)
+        return Loaded(start, end, builder.rows)
+
+    @work(thread=True, exclusive=True, group="choices", exit_on_error=False)
+    def collect_choices(self, rows: list[EntryRow]) -> None:
+        # The filter choices are only needed once the filters are opened: gathered after the
+        # first paint (a few tenths of a second for 100,000 rows), not before it.
+        found = all_choices(rows)
+        self.app.call_from_thread(self._set_choices, rows, found)
+
+    def _set_choices(self, rows: list[EntryRow], found: Choices) -> None:
+        if rows is not self.rows:
+            return  # a newer load replaced these rows meanwhile
+        self.choices = found
+        panel = self._panel()
+        if panel is not None:
+            panel.set_rows(self.rows, self.choices)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker.group != "entries":
@@ -306,9 +305,10 @@ class EntriesScreen(Screen[None]):
         self.selection.carry_over(self.rows)
         entry_list = self.query_one(EntryList)
         entry_list.set_date_width(6 if loaded.start.year == loaded.end.year else 8)
-        self.query_one(FilterPanel).set_rows(self.rows)
         self._refilter()
         entry_list.loading = False
+        # After the frame that shows the rows: gathering the choices competes for the GIL.
+        self.call_after_refresh(self.collect_choices, self.rows)
         # The Footer lists the focused list's keys again once the loading cover is gone.
         self.refresh_bindings()
 
@@ -344,7 +344,7 @@ class EntriesScreen(Screen[None]):
 
     @on(Input.Submitted, "#search")
     def search_submitted(self) -> None:
-        self.query_one(EntryList).focus()
+        self.set_focus(self.query_one(EntryList))
 
     def on_filter_panel_changed(self, event: FilterPanel.Changed) -> None:
         self.filters = event.filters
@@ -355,6 +355,7 @@ class EntriesScreen(Screen[None]):
 
     def on_period_bar_changed(self, event: PeriodBar.Changed) -> None:
         self.reload()
+        self.set_focus(self.query_one(EntryList))
 
     def on_billing_done(self, message: Message) -> None:
         # tui.flow's BillingDone (matched by name, so this screen does not import the flow):
@@ -367,33 +368,20 @@ class EntriesScreen(Screen[None]):
         self._update_status()
 
     def on_entry_list_highlighted(self, event: EntryList.Highlighted) -> None:
-        self.query_one("#detail", Static).update(detail_text(event.row))
+        self.query_one(EntryDetail).show(event.row)
 
     def _update_status(self) -> None:
-        selection = self.selection
-        if len(selection):
-            text = t(
-                "entries.selected",
-                count=numbers.count(len(selection)),
-                hours=numbers.hours(selection.minutes, grouping=True),
-                amount=numbers.amount(selection.amount, grouping=True),
-            )
-            hidden = len(selection.rows - self._shown_set())
-            if hidden:
-                text += t("entries.hidden", n=numbers.count(hidden))
-        else:
-            text = t("entries.nothing_selected")
-        self.query_one("#selection-status", Label).update(Text(text))
-        count = t(
-            "entries.shown",
-            shown=numbers.count(len(self.shown)),
-            total=numbers.count(len(self.rows)),
+        self.query_one(EntryStatus).show(
+            self.selection,
+            hidden=len(self.selection.rows - self._shown_set()) if len(self.selection) else 0,
+            shown=len(self.shown),
+            total=len(self.rows),
+            account=self.account,
         )
-        if self.account:
-            count += f" · {self.account}"
-        self.query_one("#count-status", Label).update(Text(count))
 
     # -- actions -----------------------------------------------------------------------------
+    # Focus moves with Screen.set_focus, at once: Widget.focus() waits behind the keys already
+    # queued, so the letters of a quickly typed "/review" would reach the list, not the search.
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "focus_list":
             # Down leaves the search for the list; elsewhere it keeps its usual meaning.
@@ -401,30 +389,39 @@ class EntriesScreen(Screen[None]):
         return True
 
     def action_focus_search(self) -> None:
-        self.query_one("#search", Input).focus()
+        self.set_focus(self.query_one("#search", Input))
 
     def action_focus_list(self) -> None:
-        self.query_one(EntryList).focus()
+        self.set_focus(self.query_one(EntryList))
 
     def action_focus_period(self) -> None:
-        self.query_one("#period-preset", Select).focus()
+        self.set_focus(self.query_one("#period-preset", Select))
 
-    def action_toggle_filters(self) -> None:
-        panel = self.query_one(FilterPanel)
-        panel.display = not panel.display
-        if panel.display:
-            panel.query_one("#filter-customer", Select).focus()
+    def _panel(self) -> FilterPanel | None:
+        found = self.query(FilterPanel)
+        return found.first() if found else None
+
+    async def action_toggle_filters(self) -> None:
+        panel = self._panel()
+        if panel is None:
+            panel = FilterPanel(self.filters, id="filters")
+            await self.query_one("#body").mount(panel)
+            panel.set_rows(self.rows, self.choices)
         else:
-            self.query_one(EntryList).focus()
+            panel.display = not panel.display
+        if panel.display:
+            self.set_focus(panel.query_one("#filter-customer", Select))
+        else:
+            self.set_focus(self.query_one(EntryList))
 
     def action_back(self) -> None:
-        panel = self.query_one(FilterPanel)
+        panel = self._panel()
         search = self.query_one("#search", Input)
-        if panel.display:
+        if panel is not None and panel.display:
             panel.display = False
-            self.query_one(EntryList).focus()
+            self.set_focus(self.query_one(EntryList))
         elif self.focused is not self.query_one(EntryList):
-            self.query_one(EntryList).focus()
+            self.set_focus(self.query_one(EntryList))
         elif search.value:
             search.value = ""
 

@@ -50,7 +50,7 @@ STRINGS = {
     f"entry_list.state.{BILLED}": {"en": "billed", "de": "abgerechnet"},
     f"entry_list.state.{IN_PROGRESS}": {"en": "in progress", "de": "in Arbeit"},
     f"entry_list.state.{RUNNING}": {"en": "running", "de": "läuft"},
-    "key.entry_list.toggle": {"en": "Select", "de": "Auswählen"},
+    "key.entry_list.toggle": {"en": "Select", "de": "Wählen"},
     "key.entry_list.select_all": {"en": "All", "de": "Alle"},
     "key.entry_list.invert": {"en": "Invert", "de": "Umkehren"},
     "key.entry_list.clear": {"en": "Select none", "de": "Keine"},
@@ -126,7 +126,7 @@ class EntryList(ScrollView, can_focus=True):
     """The loaded entries (after filtering) with a cursor and a selection."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("space", "toggle", "key.entry_list.toggle", id="entry_list.toggle"),
+        Binding("space", "toggle_entry", "key.entry_list.toggle", id="entry_list.toggle"),
         Binding("a", "select_all", "key.entry_list.select_all", id="entry_list.select_all"),
         Binding("i", "invert", "key.entry_list.invert", id="entry_list.invert"),
         Binding("u", "clear", "key.entry_list.clear", id="entry_list.clear", show=False),
@@ -134,7 +134,11 @@ class EntryList(ScrollView, can_focus=True):
         Binding("down,j", "cursor_down", "key.entry_list.down", id="entry_list.down", show=False),
         Binding("pageup", "page_up", "key.entry_list.page_up", id="entry_list.page_up", show=False),
         Binding(
-            "pagedown", "page_down", "key.entry_list.page_down", id="entry_list.page_down", show=False
+            "pagedown",
+            "page_down",
+            "key.entry_list.page_down",
+            id="entry_list.page_down",
+            show=False,
         ),
         Binding("home,g", "first", "key.entry_list.first", id="entry_list.first", show=False),
         Binding("end,G", "last", "key.entry_list.last", id="entry_list.last", show=False),
@@ -288,6 +292,25 @@ class EntryList(ScrollView, can_focus=True):
     def action_last(self) -> None:
         self.cursor = len(self.rows) - 1
 
+    async def _on_key(self, event: events.Key) -> None:
+        # Keys typed faster than the app handles them all queue here while the list has the
+        # focus; Textual would only look up their bindings once each key has bubbled up to the
+        # app, after this queue has moved on. So the letters of a quickly typed "/review"
+        # would reach the list, not the search ("a" selecting all on the way). Instead a key
+        # runs its binding here, in order, and once the focus has moved on, the keys still
+        # queued go back to the app, which hands them to where the focus is now.
+        focused = self.screen.focused
+        if focused is not None and focused is not self:
+            event.stop()
+            event.prevent_default()
+            self.app.post_message(events.Key(event.key, event.character))
+            return
+        active = self.screen.active_bindings.get(event.key)
+        if active is not None and active.enabled and not active.binding.priority:
+            event.stop()
+            event.prevent_default()
+            await self.app.run_action(active.binding.action, active.node)
+
     def on_click(self, event: events.Click) -> None:
         index = round(self.scroll_y) + event.y - 1
         if 0 <= index < len(self.rows):
@@ -298,7 +321,7 @@ class EntryList(ScrollView, can_focus=True):
         self.refresh()
         self.post_message(self.SelectionChanged(self, self.selection))
 
-    def action_toggle(self) -> None:
+    def action_toggle_entry(self) -> None:
         row = self.highlighted
         if row is None:
             return

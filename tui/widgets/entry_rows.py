@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
+import unicodedata
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import lru_cache
 from operator import attrgetter
 from typing import Literal
 
@@ -70,20 +72,13 @@ class EntryRow:
         self.note = note
         self.minutes = entry.minutes
         self.amount = amount
-        self.search = "\n".join((note, *names)).lower()
+        self.search = (
+            f"{note}\n{self.customer}\n{self.project}\n{self.service}\n{self.user}".lower()
+        )
 
     @property
     def selectable(self) -> bool:
         return self.state in SELECTABLE_STATES
-
-
-def _safe(text: str | None, cache: dict[str | None, str]) -> str:
-    """`text` on one line without control characters. Names repeat across thousands of entries
-    (cache); `isprintable` is a C-speed check that nothing needs cleaning."""
-    cached = cache.get(text)
-    if cached is None:
-        cached = cache[text] = _clean_one_line(text)
-    return cached
 
 
 def _clean_one_line(text: str | None) -> str:
@@ -95,58 +90,120 @@ def _clean_one_line(text: str | None) -> str:
     return one_line(text)
 
 
-def entry_row_state(entry: TimeEntry, in_progress: Collection[str]) -> str:
-    if entry.running:
-        return RUNNING
-    if entry.billed:
-        return BILLED
-    if entry.id in in_progress:
-        return IN_PROGRESS
-    return OPEN if entry.billable else NOT_BILLABLE
+_BY_DATE = attrgetter("date")
+
+
+@lru_cache(maxsize=4096)
+def name_order(name: str) -> str:
+    """How a person sorts names: Ä with A, case ignored (not by code point, where "Bäckerei"
+    would follow "Brückner")."""
+    decomposed = unicodedata.normalize("NFKD", name)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
 
 
 def _customer_name(entry: TimeEntry) -> str:
-    return entry.customer_name or ""
+    return name_order(entry.customer_name or "")
 
 
 def build_rows(entries: Iterable[TimeEntry], in_progress: Collection[str] = ()) -> list[EntryRow]:
-    """Rows sorted by date, customer and id (the order the CLI prints).
+    """Rows sorted by date, customer and id (the order the CLI prints)."""
+    builder = RowBuilder(entries, in_progress)
+    with QuietGC():
+        builder.step(len(builder.ordered))
+    return builder.rows
 
-    100,000 entries make 100,000 rows of long-lived objects: the cyclic garbage collector
-    would walk all of them again and again while they are built (it tripled the time), and
-    none of them can form a cycle, so it is paused meanwhile."""
-    names: dict[str | None, str] = {}
-    # Three stable sorts on single keys: a third faster than one sort on (date, name, id)
-    # tuples, which Python compares field by field.
-    ordered = sorted(entries, key=attrgetter("id"))
-    ordered.sort(key=_customer_name)
-    ordered.sort(key=attrgetter("date"))
-    paused = gc.isenabled()
-    gc.disable()
-    try:
-        rows = []
+
+class RowBuilder:
+    """Builds the rows a slice at a time, so the app can draw and take keys in between.
+
+    This runs once per load over every entry, so it is written for speed: names repeat across
+    thousands of entries and are cleaned once (cache); notes are only cleaned when
+    `isprintable` (a C-speed check) finds something to clean; the amount takes the tracker's
+    revenue directly when it has one. Run it inside QuietGC."""
+
+    def __init__(self, entries: Iterable[TimeEntry], in_progress: Collection[str] = ()) -> None:
+        # Two stable sorts on single keys: faster than one sort on (date, name) tuples, which
+        # Python compares field by field. Ties keep the tracker's order.
+        ordered = sorted(entries, key=_customer_name)
+        ordered.sort(key=_BY_DATE)
+        self.ordered = ordered
+        self.in_progress = in_progress
+        self.rows: list[EntryRow] = []
+        self._names: dict[str | None, str] = {}
+
+    @property
+    def done(self) -> bool:
+        return len(self.rows) == len(self.ordered)
+
+    def step(self, count: int) -> bool:
+        """Build the next `count` rows; True once all are built."""
+        names = self._names
+        in_progress = self.in_progress
+        clean_name = _clean_one_line
+        rows = self.rows
         append = rows.append
-        for index, entry in enumerate(ordered):
+        start = len(rows)
+        for index in range(start, min(start + count, len(self.ordered))):
+            entry = self.ordered[index]
+            customer = names.get(entry.customer_name)
+            if customer is None:
+                customer = names[entry.customer_name] = clean_name(entry.customer_name)
+            project = names.get(entry.project_name)
+            if project is None:
+                project = names[entry.project_name] = clean_name(entry.project_name)
+            service = names.get(entry.service_name)
+            if service is None:
+                service = names[entry.service_name] = clean_name(entry.service_name)
+            user = names.get(entry.user_name)
+            if user is None:
+                user = names[entry.user_name] = clean_name(entry.user_name)
             note = entry.note
+            if note:
+                note = note.strip() if note.isprintable() else one_line(note)
+            revenue = entry.revenue
+            amount = (
+                revenue if revenue is not None and entry.kind == "time" else entry_amount(entry)
+            )
+            if entry.running:
+                state = RUNNING
+            elif entry.billed:
+                state = BILLED
+            elif entry.id in in_progress:
+                state = IN_PROGRESS
+            else:
+                state = OPEN if entry.billable else NOT_BILLABLE
             append(
                 EntryRow(
                     index,
                     entry,
-                    entry_row_state(entry, in_progress),
-                    (
-                        _safe(entry.customer_name, names),
-                        _safe(entry.project_name, names),
-                        _safe(entry.service_name, names),
-                        _safe(entry.user_name, names),
-                    ),
-                    _clean_one_line(note) if note else "",
-                    entry_amount(entry),
+                    state,
+                    (customer, project, service, user),
+                    note,
+                    amount,
                 )
             )
-    finally:
-        if paused:
+        return self.done
+
+
+class QuietGC:
+    """Keeps Python's cyclic garbage collector off the rows of a big load.
+
+    Building 100,000 rows creates hundreds of thousands of long-lived objects; while they pile
+    up, the collector walks everything again each time the heap grows by a quarter (on 3.11
+    that tripled the build), only to find nothing: rows never form cycles. So it is paused
+    while rows are built, and afterwards what exists is moved out of its sight
+    (`gc.freeze`): later collections stay as quick as before the load. Reference counting still
+    frees the rows when a later load replaces them."""
+
+    def __enter__(self) -> QuietGC:
+        self.was_enabled = gc.isenabled()
+        gc.disable()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        gc.freeze()
+        if self.was_enabled:
             gc.enable()
-    return rows
 
 
 # --- filters ----------------------------------------------------------------------------------
@@ -214,14 +271,28 @@ def refines(old: Sequence[str], new: Sequence[str]) -> bool:
     return all(any(o in n for n in new) for o in old)
 
 
+KINDS = ("customer", "project", "service", "user")
+Choices = dict[str, list[tuple[str, str]]]
+
+
 def choices(rows: Iterable[EntryRow], kind: str) -> list[tuple[str, str]]:
     """(id, name) of the customers, projects, services or users in `rows`, sorted by name."""
+    ident = attrgetter(f"entry.{kind}_id")
+    name = attrgetter(kind)
+    # A set of pairs first: one C-level pass over 100,000 rows instead of a Python loop.
     found: dict[str, str] = {}
-    for row in rows:
-        ident = getattr(row.entry, f"{kind}_id")
-        if ident is not None and ident not in found:
-            found[ident] = getattr(row, kind) or ident
-    return sorted(found.items(), key=lambda item: (item[1].casefold(), item[0]))
+    for key, label in sorted({(ident(row), name(row)) for row in rows}, key=_pair_order):
+        if key is not None and key not in found:
+            found[key] = label or key
+    return sorted(found.items(), key=lambda item: (name_order(item[1]), item[0]))
+
+
+def _pair_order(pair: tuple[str | None, str]) -> tuple[str, str]:
+    return (pair[0] or "", pair[1])
+
+
+def all_choices(rows: Sequence[EntryRow]) -> Choices:
+    return {kind: choices(rows, kind) for kind in KINDS}
 
 
 # --- selection --------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ plain Text. Every change posts `FilterPanel.Changed` with the complete `Filters`
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 from rich.text import Text
@@ -16,7 +17,7 @@ from textual.message import Message
 from textual.widgets import Checkbox, Label, Select
 
 from tui.i18n import register, t
-from tui.widgets.entry_rows import EntryRow, Filters, choices
+from tui.widgets.entry_rows import KINDS, Choices, EntryRow, Filters, choices
 
 STRINGS = {
     "filters.title": {"en": "Filters", "de": "Filter"},
@@ -31,8 +32,6 @@ STRINGS = {
     "filters.hint": {"en": "Esc closes", "de": "Esc schließt"},
 }
 register(STRINGS)
-
-KINDS = ("customer", "project", "service", "user")
 
 
 class FilterPanel(VerticalScroll):
@@ -63,39 +62,48 @@ class FilterPanel(VerticalScroll):
         def control(self) -> FilterPanel:
             return self.panel
 
-    def __init__(self, *, id: str | None = None) -> None:
+    def __init__(self, filters: Filters | None = None, *, id: str | None = None) -> None:
         super().__init__(id=id)
-        self.filters = Filters()
+        self.filters = filters or Filters()
         self._rows: Sequence[EntryRow] = ()
+        self._choices: Choices = {}
 
     def compose(self) -> ComposeResult:
         yield Label(t("filters.title"), classes="filters-title")
         for kind in KINDS:
-            yield Select[str](
-                [], prompt=t(f"filters.{kind}"), compact=True, id=f"filter-{kind}"
-            )
+            yield Select[str]([], prompt=t(f"filters.{kind}"), compact=True, id=f"filter-{kind}")
         yield Select(
-            [(t(f"filters.billable.{value}"), value) for value in ("all", "billable", "not_billable")],
-            value="all",
+            [
+                (t(f"filters.billable.{value}"), value)
+                for value in ("all", "billable", "not_billable")
+            ],
+            value=self.filters.billable,
             allow_blank=False,
             compact=True,
             id="filter-billable",
         )
-        yield Checkbox(t("filters.show_billed"), False, compact=True, id="filter-show-billed")
+        yield Checkbox(
+            t("filters.show_billed"),
+            self.filters.show_billed,
+            compact=True,
+            id="filter-show-billed",
+        )
         yield Label(t("filters.hint"), classes="filters-hint")
 
-    def set_rows(self, rows: Sequence[EntryRow]) -> None:
-        """Offer the customers, projects, services and users of the loaded `rows`; a chosen
-        value that is no longer among them is dropped."""
+    def set_rows(self, rows: Sequence[EntryRow], found: Choices) -> None:
+        """Offer the customers, projects, services and users `found` in the loaded `rows`; a
+        chosen value that is no longer among them is dropped."""
         self._rows = rows
+        self._choices = found
         for kind in KINDS:
             self._fill(kind)
 
     def _fill(self, kind: str) -> None:
-        rows = self._rows
         if kind == "project" and self.filters.customer_id is not None:
-            rows = [r for r in rows if r.entry.customer_id == self.filters.customer_id]
-        options = choices(rows, kind)
+            customer = self.filters.customer_id
+            options = choices([r for r in self._rows if r.entry.customer_id == customer], kind)
+        else:
+            options = self._choices.get(kind, [])
         select = self.query_one(f"#filter-{kind}", Select)
         current = getattr(self.filters, f"{kind}_id")
         with self.prevent(Select.Changed):
@@ -106,16 +114,7 @@ class FilterPanel(VerticalScroll):
             self._update(**{f"{kind}_id": None})
 
     def _update(self, **changes: Any) -> None:
-        values = {
-            "customer_id": self.filters.customer_id,
-            "project_id": self.filters.project_id,
-            "service_id": self.filters.service_id,
-            "user_id": self.filters.user_id,
-            "billable": self.filters.billable,
-            "show_billed": self.filters.show_billed,
-        }
-        values.update(changes)
-        filters = Filters(**values)
+        filters = replace(self.filters, **changes)
         if filters != self.filters:
             self.filters = filters
             self.post_message(self.Changed(self, filters))

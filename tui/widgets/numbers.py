@@ -7,11 +7,12 @@ from decimal import ROUND_HALF_UP, Decimal
 from tui.i18n import language
 
 CENT = Decimal("0.01")
+_GERMAN = str.maketrans(",.", ".,")
 
 
 def _localize(text: str) -> str:
     if language() == "de":
-        return text.translate(str.maketrans({",": ".", ".": ","}))
+        return text.translate(_GERMAN)
     return text
 
 

@@ -111,7 +111,7 @@ class PeriodBar(Horizontal):
             return
         self.preset = preset
         if preset == CUSTOM:
-            self.query_one("#period-start", Input).focus()
+            self.screen.set_focus(self.query_one("#period-start", Input))
             return
         self.start, self.end = PRESETS[preset](self.today)
         self._show_dates()
@@ -139,7 +139,7 @@ class PeriodBar(Horizontal):
                 values.append(parse_date(field.value))
             except PeriodError:
                 field.add_class("-invalid")
-                field.focus()
+                self.screen.set_focus(field)
                 error.update(Text(t("period.bad_date", what=t(what))))
                 return None
             field.remove_class("-invalid")
