@@ -116,3 +116,18 @@ class DoneApp(App[None]):
 @pytest.mark.parametrize("theme", THEMES)
 def test_done(snap_compare: Any, theme: str) -> None:
     assert snap_compare(DoneApp(theme), terminal_size=(80, 24))
+
+
+@pytest.mark.parametrize("theme", THEMES)
+def test_assign(
+    snap_compare: Any,
+    sandbox: SandboxServer,
+    tmp_path: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    theme: str,
+) -> None:
+    """Höfer has no exact-name client: the Assign screen opens with "Hoefer Logistik AG" first."""
+    settings = make_settings(sandbox, tmp_path, monkeypatch, "mite")
+    entries = asyncio.run(load_entries(settings, "Höfer"))
+    app = FlowApp(settings, entries=entries, theme=theme)
+    assert snap_compare(app, terminal_size=(80, 24), run_before=settle)
