@@ -100,8 +100,6 @@ def command_figures(env: dict[str, str], runs: int) -> None:
                 round(ms, 1),
                 "ms",
                 target="no textual",
-                baseline=round(base_ms, 1),
-                ratio=round(ms / base_ms, 2),
                 ok=not textual,
                 note="wall includes reading last month's entries over HTTP; textual imported: "
                 + ("yes" if textual else "no"),

@@ -45,8 +45,8 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 ROW_PREFIX = "ROW\t"
 
-# `make bench QUICK=1` / BENCH_QUICK=1: smaller sizes and fewer repeats, for working on the
-# benchmarks themselves; the figures are then not the ones the targets are about.
+# BENCH_QUICK=1 (or `benchmarks/run.py --quick`): smaller sizes and fewer repeats, for working
+# on the benchmarks themselves; the figures are then not the ones the targets are about.
 QUICK = os.environ.get("BENCH_QUICK", "") not in ("", "0")
 
 

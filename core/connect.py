@@ -75,7 +75,6 @@ def open_source(settings: Settings, *, retry: RetryPolicy | None = None) -> Time
 
 def open_billomat(settings: Settings, *, retry: RetryPolicy | None = None) -> Billomat:
     from core.billomat import Billomat
-    from core.http import RetryPolicy
 
     b = settings.billomat
     return Billomat(

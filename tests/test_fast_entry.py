@@ -249,3 +249,14 @@ def test_clockodo_dates_shared_by_hour_are_each_entrys_own_local_date(zone: str)
         since = moment.strftime("%Y-%m-%dT%H:%M:%SZ")
         entry = reader({"id": 1, "type": 1, "time_since": since, "duration": 60})
         assert entry.date == moment.astimezone(tz).date(), since
+
+
+def test_mite_flags_sent_as_strings_are_read_as_flags() -> None:
+    """A locked entry sent as "true" must never look open (it would be billed twice)."""
+    from core.sources.mite_wire import flag
+
+    assert flag("true", missing=False, unknown=True) is True
+    assert flag("false", missing=False, unknown=True) is False
+    assert flag(1, missing=False, unknown=True) is True
+    assert flag(None, missing=False, unknown=True) is False
+    assert flag("maybe", missing=False, unknown=True) is True

@@ -25,7 +25,7 @@ def register(strings: Mapping[str, Mapping[str, str]]) -> None:
 
 
 def detect_language(setting: str = "auto", environ: Mapping[str, str] | None = None) -> str:
-    """"en" or "de": the setting if it names one, else the locale (LC_ALL, LC_MESSAGES, LANG)."""
+    """ "en" or "de": the setting if it names one, else the locale (LC_ALL, LC_MESSAGES, LANG)."""
     if setting in LANGUAGES:
         return setting
     env = os.environ if environ is None else environ

@@ -254,9 +254,7 @@ class MiteSource:
                 # An entry added or removed meanwhile shifts the pages: the same entry can come
                 # twice at a page boundary. (One removed can hide a neighbour until the next load.)
                 # A full page with nothing new means the server ignores `page`: stop, not loop.
-                if len(items) >= self.page_size and any(
-                    str(item.get("id")) not in found for item in items
-                ):
+                if len(items) >= self.page_size and _has_new(items, found):
                     page += 1
                     upcoming = asyncio.create_task(self._entry_page(params, page))
                 for start in range(0, len(items), YIELD_EVERY):
@@ -333,6 +331,14 @@ class MiteSource:
         # The status decides: mite's 200 carries an empty body (digest §2, UNCERTAIN 6.), and
         # whatever body it may carry instead must not turn a done lock into a failure.
         await self._client.request("PATCH", path, json={"time_entry": fields})
+
+
+def _has_new(items: list[dict[str, Any]], found: dict[str, TimeEntry]) -> bool:
+    """Whether a page holds an entry not read before. Repeats from shifted pages come first on
+    a page (sorted by date and id), so the last entry answers it almost always."""
+    return str(items[-1].get("id")) not in found or any(
+        str(item.get("id")) not in found for item in items
+    )
 
 
 def _refusal(exc: ServiceError, locked: bool) -> str:

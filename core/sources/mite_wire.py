@@ -198,9 +198,10 @@ class EntryReader:
                 ),
                 "user_id": ids[user] if type(user) is int else ref(user),
                 "user_name": texts[user_name] if type(user_name) is str else text(user_name),
-                "billable": get("billable") is not False,
-                # mite has no "billed" state: timebill locks what it invoiced (digest §2).
-                "billed": get("locked") is True,
+                "billable": flag(get("billable"), missing=True, unknown=True),
+                # mite has no "billed" state: timebill locks what it invoiced (digest §2). A
+                # value we cannot read counts as locked: better not billed than billed twice.
+                "billed": flag(get("locked"), missing=False, unknown=True),
                 "running": bool(tracking),
                 # mite reports 0 where no rate applies.
                 "hourly_rate": money(get("hourly_rate")) or None,
@@ -251,3 +252,20 @@ def user(item: Any) -> User:
         role=_text(raw.get("role")),
         archived=bool(raw.get("archived")),
     )
+
+
+def flag(value: object, *, missing: bool, unknown: bool) -> bool:
+    """A JSON boolean, also when sent as "true"/"false", 1/0; None -> `missing`."""
+    if value is True or value is False:
+        return value
+    if value is None:
+        return missing
+    if isinstance(value, int | float):
+        return bool(value)
+    if isinstance(value, str):
+        word = value.strip().lower()
+        if word in ("true", "1", "yes"):
+            return True
+        if word in ("false", "0", "no", ""):
+            return False
+    return unknown
