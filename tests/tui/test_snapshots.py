@@ -124,6 +124,9 @@ def test_entries_with_billed_and_filters(
     assert snap_compare(app, terminal_size=(80, 24), run_before=show_billed)
 
 
-def test_help_screen(snap_compare: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    app = snapshot_app(tmp_path, monkeypatch, "timebill-dark")
+@pytest.mark.parametrize("theme", THEMES)
+def test_help_screen(
+    snap_compare: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, theme: str
+) -> None:
+    app = snapshot_app(tmp_path, monkeypatch, theme)
     assert snap_compare(app, terminal_size=(80, 24), press=["question_mark"], run_before=settle)
