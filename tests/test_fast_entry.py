@@ -9,9 +9,9 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from conftest import TODAY
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from sandbox_support import TODAY
 
 from core.errors import ServerError
 from core.models import TimeEntry

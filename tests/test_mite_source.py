@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from conftest import TODAY, SleepRecorder
+from sandbox_support import TODAY, SleepRecorder
 
 from core.errors import (
     AuthenticationError,

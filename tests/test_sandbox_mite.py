@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import TODAY
+from sandbox_support import TODAY
 
 from core.sandbox import SandboxServer
 from core.sandbox.mite_data import CUSTOMER_BASE, ENTRY_BASE, PROJECT_BASE, SERVICE_BASE, USER_BASE
