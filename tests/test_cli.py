@@ -10,8 +10,6 @@ import datetime as dt
 import functools
 import io
 import json
-import logging
-import os
 import signal
 import socket
 import subprocess
@@ -23,6 +21,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 import pytest
+from sandbox_support import TODAY, isolate_environment, timebill_logging_restored
 
 import core.http
 from core.billomat import Billomat
@@ -38,21 +37,12 @@ from tui.main import main
 FIELDS = list(TimeEntry.model_fields)
 MONEY = ("hourly_rate", "revenue", "lumpsum_amount")
 OCTOBER = ("--from", "2026-10-01", "--to", "2026-10-31")
-TODAY = dt.date(2026, 11, 28)  # as in conftest: fixed seed data
 
 
 # -- fixtures and helpers -------------------------------------------------------------------------
 @pytest.fixture(autouse=True)
 def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Config and data in tmp_path; nothing from the real environment leaks in."""
-    for name in list(os.environ):
-        if name.startswith(("TIMEBILL_", "XDG_")):
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    config = tmp_path / "cfg" / "config.toml"
-    monkeypatch.setenv("TIMEBILL_CONFIG", str(config))
-    monkeypatch.setenv("TIMEBILL_DATA_DIR", str(tmp_path / "data"))
-    return config
+    return isolate_environment(tmp_path, monkeypatch)
 
 
 @pytest.fixture(autouse=True)
@@ -64,15 +54,8 @@ def no_waits(monkeypatch: pytest.MonkeyPatch, sleeps: Any) -> None:
 
 @pytest.fixture(autouse=True)
 def restore_logging() -> Iterator[None]:
-    """`--log-file` attaches a handler to the "timebill" logger; take it off after each test."""
-    logger = logging.getLogger("timebill")
-    handlers, level = list(logger.handlers), logger.level
-    yield
-    for handler in logger.handlers[:]:
-        if handler not in handlers:
-            logger.removeHandler(handler)
-            handler.close()
-    logger.setLevel(level)
+    with timebill_logging_restored():
+        yield
 
 
 @pytest.fixture(scope="module")

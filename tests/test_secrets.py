@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sandbox_support import isolate_environment, timebill_logging_restored
 
 import core.http
 import core.logsetup
@@ -52,14 +53,7 @@ def leaks(text: str, secrets: tuple[str, ...] = (*CANARIES, WRONG_KEY)) -> list[
 
 @pytest.fixture(autouse=True)
 def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    for name in list(os.environ):
-        if name.startswith(("TIMEBILL_", "XDG_")):
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    config = tmp_path / "cfg" / "config.toml"
-    monkeypatch.setenv("TIMEBILL_CONFIG", str(config))
-    monkeypatch.setenv("TIMEBILL_DATA_DIR", str(tmp_path / "data"))
-    return config
+    return isolate_environment(tmp_path, monkeypatch)
 
 
 @pytest.fixture(autouse=True)
@@ -75,22 +69,16 @@ def debug_logging(
 ) -> Iterator[None]:
     """Everything at DEBUG: httpx and httpcore (which see the headers) into caplog, and the
     `--log-file` logger at DEBUG instead of its INFO."""
-    logger = logging.getLogger("timebill")
-    handlers, level = list(logger.handlers), logger.level
     configure = core.logsetup.configure
+    with timebill_logging_restored() as logger:
 
-    def configure_debug(path: Any) -> None:
-        configure(path)
-        logger.setLevel(logging.DEBUG)
+        def configure_debug(path: Any) -> None:
+            configure(path)
+            logger.setLevel(logging.DEBUG)
 
-    monkeypatch.setattr(core.logsetup, "configure", configure_debug)
-    caplog.set_level(logging.DEBUG)
-    yield
-    for handler in logger.handlers[:]:
-        if handler not in handlers:
-            logger.removeHandler(handler)
-            handler.close()
-    logger.setLevel(level)
+        monkeypatch.setattr(core.logsetup, "configure", configure_debug)
+        caplog.set_level(logging.DEBUG)
+        yield
 
 
 @pytest.fixture

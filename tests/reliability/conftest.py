@@ -3,11 +3,11 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterator
 
 import pytest
 from reliability_support import SUMMARY
+from sandbox_support import timebill_logging_restored
 
 # The scenario tests of tests/reliability/test_fault_matrix.py.
 SCENARIO = "test_fault_matrix.py::test_scenario["
@@ -38,11 +38,5 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
 
 @pytest.fixture(autouse=True)
 def restore_logging() -> Iterator[None]:
-    logger = logging.getLogger("timebill")
-    handlers, level = list(logger.handlers), logger.level
-    yield
-    for handler in logger.handlers[:]:
-        if handler not in handlers:
-            logger.removeHandler(handler)
-            handler.close()
-    logger.setLevel(level)
+    with timebill_logging_restored():
+        yield
