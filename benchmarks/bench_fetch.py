@@ -28,11 +28,12 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from timebill.core.http import tls_context
+from timebill.core.sources.clockodo import ClockodoSource
+from timebill.core.sources.clockodo_wire import APP_HEADER, DEFAULT_APP_HEADER, timezone, utc_window
+from timebill.core.sources.mite import MiteSource
+
 from benchmarks.common import QUICK, Sandbox, fmt_count, progress, row, timed
-from core.http import tls_context
-from core.sources.clockodo import ClockodoSource
-from core.sources.clockodo_wire import APP_HEADER, DEFAULT_APP_HEADER, timezone, utc_window
-from core.sources.mite import MiteSource
 
 # Wide enough for any sandbox (its world ends today); the adapters and the baseline ask for it
 # with the same parameters, so both read the same pages from the same cached list.

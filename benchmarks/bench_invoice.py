@@ -28,10 +28,10 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from core.commands.demo import demo_config
-from core.journal import Journal
-from core.sandbox import SandboxServer
-from core.settings import save_settings
+from timebill.core.billing.journal import Journal
+from timebill.core.cli.demo import demo_config
+from timebill.core.sandbox import SandboxServer
+from timebill.core.settings.model import save_settings
 
 TODAY = dt.date(2026, 11, 28)
 CUSTOMER = "Müller & Söhne GmbH"
@@ -54,7 +54,7 @@ def kind(method: str, path: str) -> str:
 
 
 def run_once(tracker: str, entries: int, latency: float) -> dict[str, object]:
-    from tui.main import main
+    from timebill.tui.main import main
 
     with (
         tempfile.TemporaryDirectory(prefix="timebill-bench-") as folder,

@@ -59,10 +59,10 @@ def deep_bytes(entries: list[Any]) -> int:
 
 
 def world_period() -> tuple[Any, Any]:
-    """The sandbox's whole world: three months up to today (core.sandbox.seed)."""
+    """The sandbox's whole world: three months up to today (timebill.core.sandbox.seed)."""
     import datetime as dt
 
-    from core.sandbox.seed import first_of_month
+    from timebill.core.sandbox.seed import first_of_month
 
     today = dt.date.today()
     return first_of_month(today, 2), today
@@ -70,7 +70,7 @@ def world_period() -> tuple[Any, Any]:
 
 # -- children ----------------------------------------------------------------------------------
 def child_adapter() -> dict[str, Any]:
-    from core.sources.mite import MiteSource
+    from timebill.core.sources.mite import MiteSource
 
     creds = json.loads(os.environ["BENCH_MITE"])
     start, end = world_period()
@@ -99,9 +99,9 @@ def child_adapter() -> dict[str, Any]:
 
 
 def child_app() -> dict[str, Any]:
-    import core.sources.mite as mite
-    import tui.app as timebill_app
-    from core.settings import load_settings
+    import timebill.core.sources.mite as mite
+    import timebill.tui.app as timebill_app
+    from timebill.core.settings.model import load_settings
 
     loaded: dict[str, Any] = {}
     done = asyncio.Event()

@@ -131,8 +131,8 @@ def child(kind: str) -> int:
         Bare().run(headless=True, size=(80, 24))
         return 0
 
-    import tui.app as timebill_app
-    from core.settings import load_settings
+    import timebill.tui.app as timebill_app
+    from timebill.core.settings.model import load_settings
 
     class Timed(timebill_app.TimebillApp):  # type: ignore[misc, name-defined]
         # Textual calls every class's handler along the MRO: the app's own on_ready (if any)

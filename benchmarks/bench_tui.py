@@ -49,7 +49,7 @@ QUERY = "review"
 
 def serve(entries: int) -> None:
     """Child: a mite sandbox until stdin closes; the first stdout line is its credentials."""
-    from core.sandbox import SandboxServer
+    from timebill.core.sandbox import SandboxServer
 
     with SandboxServer(today=TODAY, entries=entries, services=("mite",)) as server:
         print(json.dumps(server.credentials()["mite"]), flush=True)
@@ -57,7 +57,7 @@ def serve(entries: int) -> None:
 
 
 def settings_for(creds: dict[str, str], folder: Path) -> Any:
-    from core.settings import load_settings, save_settings
+    from timebill.core.settings.model import load_settings, save_settings
 
     os.environ["TIMEBILL_CONFIG"] = str(folder / "config.toml")
     os.environ["TIMEBILL_DATA_DIR"] = str(folder / "data")
@@ -76,7 +76,7 @@ def settings_for(creds: dict[str, str], folder: Path) -> Any:
 
 
 async def http_load(settings: Any) -> tuple[list[Any], float]:
-    from core.connect import open_source
+    from timebill.core.connect import open_source
 
     started = time.perf_counter()
     async with open_source(settings) as source:
@@ -92,7 +92,7 @@ def painted(app: Any) -> None:
 async def until_shown(app: Any) -> None:
     """Return within a few milliseconds of the list holding the loaded rows (Pilot's idle
     wait has a 20 ms granularity; polling faster would steal the GIL from the work measured)."""
-    from tui.widgets.entry_list import EntryList
+    from timebill.tui.widgets.entry_list import EntryList
 
     while not app.screen.query(EntryList):
         await asyncio.sleep(0.005)
@@ -105,7 +105,7 @@ async def first_paint(settings: Any, entries: list[Any] | None) -> dict[str, flo
     """With `entries`: they arrive once the app has drawn its first frame (as they would after
     the network), and the figure is arrival to drawn list. Without: the real loader, and the
     figure is app start to drawn list."""
-    from tui.app import TimebillApp
+    from timebill.tui.app import TimebillApp
 
     gate = asyncio.Event()
     arrived: list[tuple[float, float]] = []
@@ -143,9 +143,9 @@ class _Typed:
 
 
 async def interaction(settings: Any, entries: list[Any]) -> dict[str, Any]:
-    from tui.app import TimebillApp
-    from tui.screens.entries import EntriesScreen
-    from tui.widgets.entry_list import EntryList
+    from timebill.tui.app import TimebillApp
+    from timebill.tui.screens.entries import EntriesScreen
+    from timebill.tui.widgets.entry_list import EntryList
 
     async def loader(start: dt.date, end: dt.date) -> tuple[list[Any], Collection[str]]:
         return entries, ()

@@ -22,7 +22,7 @@ Everything else a benchmark prints (progress, detail tables) is shown by the run
 table only when the script printed no ROW line or failed. Python scripts can use `row()` below;
 anything else just prints the line. Progress goes to stderr.
 
-The sandbox runs as a subprocess (`python -m tui.main sandbox`), not a thread: in-process, its
+The sandbox runs as a subprocess (`python -m timebill.tui.main sandbox`), not a thread: in-process, its
 HTTP server would compete with the code under test for the GIL and charge its own JSON encoding
 to the client's figure.
 """
@@ -108,7 +108,7 @@ class Sandbox:
     """`timebill sandbox --entries N` in a subprocess, driven over its /_sandbox endpoints."""
 
     def __init__(self, entries: int | None = None, *, seed: int = 42) -> None:
-        command = [sys.executable, "-m", "tui.main", "sandbox", "--seed", str(seed)]
+        command = [sys.executable, "-m", "timebill.tui.main", "sandbox", "--seed", str(seed)]
         if entries is not None:
             command += ["--entries", str(entries)]
         self.entries = entries
@@ -197,7 +197,7 @@ def fmt_count(n: int) -> str:
 def write_config(box: Sandbox, tracker: str, folder: Path) -> dict[str, str]:
     """A config file for the sandbox in `folder`; returns the environment that points timebill
     at it (and keeps its journal and log in `folder` too, never in the user's own)."""
-    from core.settings import save_settings
+    from timebill.core.settings.model import save_settings
 
     config = folder / "config" / "config.toml"
     save_settings(settings_values(box, tracker), config)

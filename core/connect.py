@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from core.errors import ConfigError
+from timebill.core.errors import ConfigError
 
 if TYPE_CHECKING:
-    from core.billomat import Billomat
-    from core.http import RetryPolicy
-    from core.journal import Journal
-    from core.settings import Settings
-    from core.sources.base import TimeSource
+    from timebill.core.billing.journal import Journal
+    from timebill.core.billomat.client import Billomat
+    from timebill.core.http import RetryPolicy
+    from timebill.core.settings.model import Settings
+    from timebill.core.sources.base import TimeSource
 
 TRACKER_TITLES = {"mite": "mite", "clockodo": "clockodo"}
 
@@ -40,8 +40,8 @@ def tracker_account(settings: Settings) -> str:
 
 
 def open_journal(settings: Settings | None = None) -> Journal:
-    from core.journal import Journal
-    from core.paths import journal_file
+    from timebill.core.billing.journal import Journal
+    from timebill.core.settings.paths import journal_file
 
     return Journal(journal_file())
 
@@ -50,7 +50,7 @@ def open_source(settings: Settings, *, retry: RetryPolicy | None = None) -> Time
     """The configured time tracker's adapter (not yet entered: use `async with`)."""
     tracker = settings.tracker
     if tracker == "mite":
-        from core.sources.mite import MiteSource
+        from timebill.core.sources.mite import MiteSource
 
         return MiteSource(
             _require(settings.mite.account, "mite.account"),
@@ -59,7 +59,7 @@ def open_source(settings: Settings, *, retry: RetryPolicy | None = None) -> Time
             retry=retry,
         )
     if tracker == "clockodo":
-        from core.sources.clockodo import ClockodoSource
+        from timebill.core.sources.clockodo import ClockodoSource
 
         return ClockodoSource(
             _require(settings.clockodo.email, "clockodo.email"),
@@ -74,7 +74,7 @@ def open_source(settings: Settings, *, retry: RetryPolicy | None = None) -> Time
 
 
 def open_billomat(settings: Settings, *, retry: RetryPolicy | None = None) -> Billomat:
-    from core.billomat import Billomat
+    from timebill.core.billomat.client import Billomat
 
     b = settings.billomat
     return Billomat(

@@ -1,10 +1,12 @@
 """Typed errors. Every message is meant for the user: it says what failed and what to do.
 
-Messages never contain an API key: `core.http` redacts every text it puts into an error, and
+Messages never contain an API key: `timebill.core.http` redacts every text it puts into an error, and
 nothing else in core builds errors from request data.
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterable
 
 
 class TimebillError(Exception):
@@ -90,3 +92,21 @@ class NetworkError(ServiceError):
         super().__init__(message, service=service, status=status)
         # True when a non-idempotent request may have been processed before the connection broke.
         self.outcome_unknown = outcome_unknown
+
+
+class PlanError(TimebillError, ValueError):
+    """The entries, assignments or options cannot make a correct invoice; nothing was created.
+
+    `entry_ids` names the entries concerned, where there are any, so a screen can highlight them."""
+
+    def __init__(self, message: str, *, entry_ids: Iterable[str] = ()) -> None:
+        super().__init__(message)
+        self.entry_ids: tuple[str, ...] = tuple(entry_ids)
+
+
+class RateMissingError(PlanError):
+    """No hourly rate for some entries: no override, no article price, no rate on the entry."""
+
+
+class NothingToBillError(PlanError):
+    """After the guards, no entry is left to bill (all billed, running, in progress, ...)."""

@@ -22,9 +22,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
-
-from core import __version__
-from core.errors import (
+from timebill.core import __version__
+from timebill.core.errors import (
     AuthenticationError,
     ConfigError,
     ConflictError,

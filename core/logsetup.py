@@ -1,6 +1,6 @@
 """The support log (`--log-file` / TIMEBILL_LOG): request lines with keys redacted.
 
-core.http already redacts what it logs; this filter is the second lock on the door: every
+timebill.core.http already redacts what it logs; this filter is the second lock on the door: every
 record that reaches the file passes through it, whichever logger wrote it.
 """
 
@@ -10,7 +10,7 @@ import logging
 import os
 from collections.abc import Iterable
 
-from core.http import redact
+from timebill.core.http import redact
 
 _secrets: set[str] = set()
 

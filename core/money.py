@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Protocol
 
-from core.models import TaxTotal
+from timebill.core.models import TaxTotal
 
 CENT = Decimal("0.01")
 HUNDRED = Decimal(100)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from core.errors import TimebillError
+from timebill.core.errors import TimebillError
 
 
 class PeriodError(TimebillError):

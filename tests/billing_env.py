@@ -17,12 +17,11 @@ from typing import Any
 
 import httpx
 import pytest
-
-from core.commands.demo import demo_config
-from core.journal import Journal, PlanRecord
-from core.sandbox import SandboxServer
-from core.sandbox.clockodo_wire import APP_HEADER
-from core.settings import save_settings
+from timebill.core.billing.journal import Journal, PlanRecord
+from timebill.core.cli.demo import demo_config
+from timebill.core.sandbox import SandboxServer
+from timebill.core.sandbox.clockodo_wire import APP_HEADER
+from timebill.core.settings.model import save_settings
 
 TODAY = dt.date(2026, 11, 28)  # as in conftest: "last month" is October 2026
 OCTOBER = ("--from", "2026-10-01", "--to", "2026-10-31")
@@ -56,7 +55,7 @@ class BillingEnv:
     # -- the CLI -----------------------------------------------------------------------------
     def run(self, *argv: str) -> Run:
         """`timebill ARGV` in this process, as the console script runs it."""
-        from tui.main import main
+        from timebill.tui.main import main
 
         out, err = io.StringIO(), io.StringIO()
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
@@ -75,7 +74,7 @@ class BillingEnv:
     def spawn(self, *argv: str) -> subprocess.Popen[bytes]:
         """`timebill ARGV` as a separate process (for kill tests)."""
         return subprocess.Popen(
-            [sys.executable, "-m", "tui.main", *argv],
+            [sys.executable, "-m", "timebill.tui.main", *argv],
             cwd=ROOT,
             env=self.environ(),
             stdin=subprocess.DEVNULL,

@@ -6,9 +6,8 @@ from collections.abc import Iterator
 
 import pytest
 from sandbox_support import TODAY, SleepRecorder
-
-from core.http import RetryPolicy
-from core.sandbox import SandboxServer
+from timebill.core.http import RetryPolicy
+from timebill.core.sandbox import SandboxServer
 
 
 @pytest.fixture

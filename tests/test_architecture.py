@@ -8,13 +8,15 @@ import pkgutil
 import subprocess
 import sys
 
-import core
+import timebill.core
 
-UI_PACKAGES = ("textual", "rich", "tui")
+UI_PACKAGES = ("textual", "rich", "timebill.tui")
 
 
 def core_modules() -> list[str]:
-    return sorted(info.name for info in pkgutil.walk_packages(core.__path__, prefix="core."))
+    return sorted(
+        info.name for info in pkgutil.walk_packages(timebill.core.__path__, prefix="timebill.core.")
+    )
 
 
 def loaded_after_import(modules: list[str]) -> dict[str, list[str]]:
@@ -23,7 +25,7 @@ def loaded_after_import(modules: list[str]) -> dict[str, list[str]]:
         "out = {}\n"
         f"for name in {modules!r}:\n"
         "    importlib.import_module(name)\n"
-        f"    out[name] = sorted(m for m in sys.modules if m.split('.')[0] in {UI_PACKAGES!r})\n"
+        f"    out[name] = sorted(m for m in sys.modules if any(m == p or m.startswith(p + '.') for p in {UI_PACKAGES!r}))\n"
         "print(json.dumps(out))\n"
     )
     # One interpreter per module would be exact but slow; importing in order and reporting the
@@ -45,7 +47,7 @@ def test_no_core_module_imports_textual_or_rich() -> None:
 def test_help_does_not_load_textual() -> None:
     script = (
         "import sys\n"
-        "from tui.main import main\n"
+        "from timebill.tui.main import main\n"
         "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
         "print('textual' in sys.modules, file=sys.stderr)\n"
     )
@@ -61,7 +63,7 @@ def test_no_core_source_file_names_a_ui_package() -> None:
     import ast
     from pathlib import Path
 
-    root = Path(core.__file__).parent
+    root = Path(timebill.core.__file__).parent
     offenders = []
     for path in sorted(root.rglob("*.py")):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
@@ -71,6 +73,8 @@ def test_no_core_source_file_names_a_ui_package() -> None:
             elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
                 names = [node.module]
             offenders += [
-                f"{path.relative_to(root)}: {n}" for n in names if n.split(".")[0] in UI_PACKAGES
+                f"{path.relative_to(root)}: {n}"
+                for n in names
+                if any(n == p or n.startswith(p + ".") for p in UI_PACKAGES)
             ]
     assert not offenders

@@ -9,11 +9,10 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-
-from core import assign
-from core.invoicing import PlanOptions
-from core.journal import Journal
-from core.models import Article, BillomatClient, Tax
+from timebill.core.billing import assign
+from timebill.core.billing.journal import Journal
+from timebill.core.invoicing.builder import PlanOptions
+from timebill.core.models import Article, BillomatClient, Tax
 
 ACCOUNT = "mite:nordlicht"
 CLIENTS = [

@@ -12,9 +12,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-
-from core.billomat import Billomat
-from core.errors import (
+from timebill.core.billomat.client import Billomat
+from timebill.core.errors import (
     AuthenticationError,
     ConfigError,
     ConflictError,
@@ -24,9 +23,9 @@ from core.errors import (
     UnknownAccountError,
     ValidationError,
 )
-from core.http import RetryPolicy
-from core.models import InvoiceLine, InvoicePlan, TaxTotal
-from core.sandbox import SandboxServer
+from timebill.core.http import RetryPolicy
+from timebill.core.models import InvoiceLine, InvoicePlan, TaxTotal
+from timebill.core.sandbox import SandboxServer
 
 TODAY = dt.date(2026, 11, 28)  # as in conftest: the seed, and so every figure, stays fixed
 MUELLER = "812301"

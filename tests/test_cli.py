@@ -21,18 +21,17 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 import pytest
+import timebill.core.http
 from sandbox_support import TODAY, isolate_environment, timebill_logging_restored
-
-import core.http
-from core.billomat import Billomat
-from core.http import RetryPolicy
-from core.models import TimeEntry
-from core.sandbox import SandboxServer
-from core.settings import save_settings
-from core.sources.clockodo import ClockodoSource
-from core.sources.mite import MiteSource
-from core.table import render
-from tui.main import main
+from timebill.core.billomat.client import Billomat
+from timebill.core.cli.table import render
+from timebill.core.http import RetryPolicy
+from timebill.core.models import TimeEntry
+from timebill.core.sandbox import SandboxServer
+from timebill.core.settings.model import save_settings
+from timebill.core.sources.clockodo import ClockodoSource
+from timebill.core.sources.mite import MiteSource
+from timebill.tui.main import main
 
 FIELDS = list(TimeEntry.model_fields)
 MONEY = ("hourly_rate", "revenue", "lumpsum_amount")
@@ -49,7 +48,9 @@ def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def no_waits(monkeypatch: pytest.MonkeyPatch, sleeps: Any) -> None:
     """The commands build their clients with the default RetryPolicy: keep its retries, record
     the waits instead of sleeping them."""
-    monkeypatch.setattr(core.http, "RetryPolicy", functools.partial(RetryPolicy, sleep=sleeps))
+    monkeypatch.setattr(
+        timebill.core.http, "RetryPolicy", functools.partial(RetryPolicy, sleep=sleeps)
+    )
 
 
 @pytest.fixture(autouse=True)

@@ -11,8 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
-
-from core.errors import (
+from timebill.core.errors import (
     AuthenticationError,
     ConfigError,
     NotFoundError,
@@ -20,14 +19,14 @@ from core.errors import (
     ServerError,
     ValidationError,
 )
-from core.http import RetryPolicy, ServiceClient
-from core.models import TimeEntry
-from core.sandbox import SandboxServer
-from core.sandbox.seed import SeedEntry
-from core.sandbox.server import Request, Response
-from core.sources.base import TimeSource
-from core.sources.clockodo import BulkScope, ClockodoSource
-from core.sources.clockodo_wire import APP_HEADER, error_text
+from timebill.core.http import RetryPolicy, ServiceClient
+from timebill.core.models import TimeEntry
+from timebill.core.sandbox import SandboxServer
+from timebill.core.sandbox.seed import SeedEntry
+from timebill.core.sandbox.server import Request, Response
+from timebill.core.sources.base import TimeSource
+from timebill.core.sources.clockodo import BulkScope, ClockodoSource
+from timebill.core.sources.clockodo_wire import APP_HEADER, error_text
 
 TODAY = dt.date(2026, 11, 28)
 OCT_1, OCT_31 = dt.date(2026, 10, 1), dt.date(2026, 10, 31)

@@ -1,4 +1,4 @@
-"""The adapters build TimeEntry objects without pydantic validation (core.sources.fast_entry):
+"""The adapters build TimeEntry objects without pydantic validation (timebill.core.sources.fast_entry):
 these tests hold the wire modules to producing exactly what validation would have produced."""
 
 from __future__ import annotations
@@ -12,16 +12,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sandbox_support import TODAY
-
-from core.errors import ServerError
-from core.models import TimeEntry
-from core.sandbox import SandboxServer
-from core.sources.clockodo import ClockodoSource
-from core.sources.clockodo_wire import EntryReader as ClockodoReader
-from core.sources.clockodo_wire import timezone
-from core.sources.fast_entry import time_entry
-from core.sources.mite import MiteSource
-from core.sources.mite_wire import EntryReader as MiteReader
+from timebill.core.errors import ServerError
+from timebill.core.models import TimeEntry
+from timebill.core.sandbox import SandboxServer
+from timebill.core.sources.clockodo import ClockodoSource
+from timebill.core.sources.clockodo_wire import EntryReader as ClockodoReader
+from timebill.core.sources.clockodo_wire import timezone
+from timebill.core.sources.fast_entry import time_entry
+from timebill.core.sources.mite import MiteSource
+from timebill.core.sources.mite_wire import EntryReader as MiteReader
 
 WHOLE_WORLD = (dt.date(2026, 1, 1), dt.date(2026, 12, 31))
 
@@ -253,7 +252,7 @@ def test_clockodo_dates_shared_by_hour_are_each_entrys_own_local_date(zone: str)
 
 def test_mite_flags_sent_as_strings_are_read_as_flags() -> None:
     """A locked entry sent as "true" must never look open (it would be billed twice)."""
-    from core.sources.mite_wire import flag
+    from timebill.core.sources.mite_wire import flag
 
     assert flag("true", missing=False, unknown=True) is True
     assert flag("false", missing=False, unknown=True) is False

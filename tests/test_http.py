@@ -8,8 +8,7 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-
-from core.errors import (
+from timebill.core.errors import (
     AuthenticationError,
     ConfigError,
     NetworkError,
@@ -18,8 +17,14 @@ from core.errors import (
     ServerError,
     ValidationError,
 )
-from core.http import USER_AGENT, RetryPolicy, ServiceClient, check_base_url, json_error_text
-from core.sandbox.server import Request, Response, SandboxServer, json_response
+from timebill.core.http import (
+    USER_AGENT,
+    RetryPolicy,
+    ServiceClient,
+    check_base_url,
+    json_error_text,
+)
+from timebill.core.sandbox.server import Request, Response, SandboxServer, json_response
 
 KEY = "canary-key-7f3a9c1e"
 

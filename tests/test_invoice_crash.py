@@ -13,10 +13,9 @@ from pathlib import Path
 
 import pytest
 from billing_env import GRUENWALD_DRAFT, OCTOBER, TODAY, BillingEnv, billing_env, changed
-
-from core.commands.demo import demo_config
-from core.sandbox import SandboxServer
-from core.settings import save_settings
+from timebill.core.cli.demo import demo_config
+from timebill.core.sandbox import SandboxServer
+from timebill.core.settings.model import save_settings
 
 WAIT = 60  # seconds: generous for a busy machine, and the test fails rather than hangs
 

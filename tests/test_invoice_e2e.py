@@ -23,15 +23,14 @@ from billing_env import (
     billing_env,
     changed,
 )
-
-from core import assign
-from core.billing import create_invoice
-from core.connect import open_billomat, open_source, tracker_account
-from core.invoice_text import REVERSE_CHARGE_NOTE
-from core.invoicing import PlanOptions, build_plan
-from core.models import InvoicePlan
-from core.plan_view import render_plan
-from core.settings import load_settings
+from timebill.core.billing import assign
+from timebill.core.billing.transaction import create_invoice
+from timebill.core.cli.plan_view import render_plan
+from timebill.core.connect import open_billomat, open_source, tracker_account
+from timebill.core.invoicing.builder import PlanOptions, build_plan
+from timebill.core.invoicing.texts import REVERSE_CHARGE_NOTE
+from timebill.core.models import InvoicePlan
+from timebill.core.settings.model import load_settings
 
 MUELLER_NAME = "Müller & Söhne GmbH"
 

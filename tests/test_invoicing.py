@@ -8,8 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-
-from core.invoicing import (
+from timebill.core.invoicing.builder import (
     Assignments,
     NothingToBillError,
     PlanError,
@@ -20,8 +19,8 @@ from core.invoicing import (
     open_entries,
     plans_by_client,
 )
-from core.models import Article, BillomatClient, InvoicePlan, Tax, TimeEntry
-from core.money import cents, line_net, plain, tax_totals, totals
+from timebill.core.models import Article, BillomatClient, InvoicePlan, Tax, TimeEntry
+from timebill.core.money import cents, line_net, plain, tax_totals, totals
 
 D = Decimal
 VAT19 = Tax(id="t19", name="MwSt", rate=D("19.00"), is_default=True)

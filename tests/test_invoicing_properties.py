@@ -8,8 +8,7 @@ from decimal import Decimal
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from core.invoicing import (
+from timebill.core.invoicing.builder import (
     Assignments,
     NothingToBillError,
     PlanOptions,
@@ -17,8 +16,8 @@ from core.invoicing import (
     edit_line,
     plans_by_client,
 )
-from core.models import Article, BillomatClient, InvoicePlan, Tax, TimeEntry
-from core.money import cents, line_net
+from timebill.core.models import Article, BillomatClient, InvoicePlan, Tax, TimeEntry
+from timebill.core.money import cents, line_net
 
 D = Decimal
 SETTINGS = settings(max_examples=200, deadline=None)

@@ -9,9 +9,8 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-
-from core.journal import EntriesInProgressError, Journal
-from core.models import InvoiceLine, InvoicePlan, TaxTotal
+from timebill.core.billing.journal import EntriesInProgressError, Journal
+from timebill.core.models import InvoiceLine, InvoicePlan, TaxTotal
 
 ACCOUNT = "mite:nordlicht"
 
@@ -114,7 +113,7 @@ def test_a_second_process_on_the_same_journal_sees_the_entries_taken(journal: Jo
     journal.begin(make_plan("p1", ("1", "2")), ACCOUNT)
     script = (
         "import sys\n"
-        "from core.journal import Journal, EntriesInProgressError\n"
+        "from timebill.core.billing.journal import Journal, EntriesInProgressError\n"
         f"sys.path.insert(0, {str(Path(__file__).parent)!r})\n"
         "from test_journal import make_plan\n"
         f"j = Journal({str(journal.path)!r})\n"

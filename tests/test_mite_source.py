@@ -10,8 +10,7 @@ from typing import Any
 
 import pytest
 from sandbox_support import TODAY, SleepRecorder
-
-from core.errors import (
+from timebill.core.errors import (
     AuthenticationError,
     ConfigError,
     RateLimitedError,
@@ -19,14 +18,20 @@ from core.errors import (
     UnknownAccountError,
     ValidationError,
 )
-from core.http import RetryPolicy
-from core.models import TimeEntry
-from core.sandbox import SandboxServer
-from core.sandbox.mite_data import CUSTOMER_BASE, ENTRY_BASE, PROJECT_BASE, SERVICE_BASE, USER_BASE
-from core.sandbox.seed import SeedEntry
-from core.sandbox.server import Request
-from core.sources.base import TimeSource
-from core.sources.mite import MiteSource
+from timebill.core.http import RetryPolicy
+from timebill.core.models import TimeEntry
+from timebill.core.sandbox import SandboxServer
+from timebill.core.sandbox.mite_data import (
+    CUSTOMER_BASE,
+    ENTRY_BASE,
+    PROJECT_BASE,
+    SERVICE_BASE,
+    USER_BASE,
+)
+from timebill.core.sandbox.seed import SeedEntry
+from timebill.core.sandbox.server import Request
+from timebill.core.sources.base import TimeSource
+from timebill.core.sources.mite import MiteSource
 
 LAST_MONTH = (dt.date(2026, 10, 1), dt.date(2026, 10, 31))
 # The seed bills (locks) most of the month before last, as its owner, Anna.

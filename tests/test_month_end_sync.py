@@ -12,8 +12,7 @@ from pathlib import Path
 
 import pytest
 from billing_env import OCTOBER, BillingEnv, billing_env, changed
-
-from core.billomat import Billomat
+from timebill.core.billomat.client import Billomat
 
 
 def open_by_customer(env: BillingEnv) -> dict[str, set[str]]:

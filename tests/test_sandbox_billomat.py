@@ -10,8 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
-
-from core.sandbox import SandboxServer
+from timebill.core.sandbox import SandboxServer
 
 TODAY = dt.date(2026, 11, 28)
 MUELLER = "812301"

@@ -12,11 +12,16 @@ from typing import Any
 import httpx
 import pytest
 from sandbox_support import TODAY
-
-from core.sandbox import SandboxServer
-from core.sandbox.mite_data import CUSTOMER_BASE, ENTRY_BASE, PROJECT_BASE, SERVICE_BASE, USER_BASE
-from core.sandbox.seed import SeedEntry
-from core.sandbox.server import Request
+from timebill.core.sandbox import SandboxServer
+from timebill.core.sandbox.mite_data import (
+    CUSTOMER_BASE,
+    ENTRY_BASE,
+    PROJECT_BASE,
+    SERVICE_BASE,
+    USER_BASE,
+)
+from timebill.core.sandbox.seed import SeedEntry
+from timebill.core.sandbox.server import Request
 
 ANNA, JONAS, LEYLA = 1, 2, 3
 

@@ -12,14 +12,13 @@ from typing import Any
 
 import httpx
 import pytest
-
-from core.billomat import Billomat
-from core.errors import RateLimitedError
-from core.http import RetryPolicy
-from core.models import InvoiceLine, InvoicePlan, TaxTotal
-from core.sandbox import SandboxServer
-from core.sources.clockodo import ClockodoSource
-from core.sources.mite import MiteSource
+from timebill.core.billomat.client import Billomat
+from timebill.core.errors import RateLimitedError
+from timebill.core.http import RetryPolicy
+from timebill.core.models import InvoiceLine, InvoicePlan, TaxTotal
+from timebill.core.sandbox import SandboxServer
+from timebill.core.sources.clockodo import ClockodoSource
+from timebill.core.sources.mite import MiteSource
 
 TODAY = dt.date(2026, 11, 28)
 OCTOBER = (dt.date(2026, 10, 1), dt.date(2026, 10, 31))

@@ -19,16 +19,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import timebill.core.http
+import timebill.core.logsetup
 from sandbox_support import isolate_environment, timebill_logging_restored
-
-import core.http
-import core.logsetup
-from core.connect import open_billomat, open_source
-from core.errors import TimebillError
-from core.http import RetryPolicy
-from core.sandbox import SandboxServer
-from core.settings import load_settings, save_settings
-from tui.main import main
+from timebill.core.connect import open_billomat, open_source
+from timebill.core.errors import TimebillError
+from timebill.core.http import RetryPolicy
+from timebill.core.sandbox import SandboxServer
+from timebill.core.settings.model import load_settings, save_settings
+from timebill.tui.main import main
 
 TODAY = dt.date(2026, 11, 28)
 MITE_KEY = "mite-CANARY-Zx81qPw0RtY6uJ3mVb"
@@ -60,7 +59,7 @@ def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def no_waits(monkeypatch: pytest.MonkeyPatch, sleeps: Any) -> None:
     # Three tries are enough to put retry lines in the log; the default five only add time.
     policy = functools.partial(RetryPolicy, attempts=3, sleep=sleeps)
-    monkeypatch.setattr(core.http, "RetryPolicy", policy)
+    monkeypatch.setattr(timebill.core.http, "RetryPolicy", policy)
 
 
 @pytest.fixture(autouse=True)
@@ -69,14 +68,14 @@ def debug_logging(
 ) -> Iterator[None]:
     """Everything at DEBUG: httpx and httpcore (which see the headers) into caplog, and the
     `--log-file` logger at DEBUG instead of its INFO."""
-    configure = core.logsetup.configure
+    configure = timebill.core.logsetup.configure
     with timebill_logging_restored() as logger:
 
         def configure_debug(path: Any) -> None:
             configure(path)
             logger.setLevel(logging.DEBUG)
 
-        monkeypatch.setattr(core.logsetup, "configure", configure_debug)
+        monkeypatch.setattr(timebill.core.logsetup, "configure", configure_debug)
         caplog.set_level(logging.DEBUG)
         yield
 

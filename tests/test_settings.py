@@ -10,10 +10,9 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-
-from core import paths
-from core.errors import ConfigError
-from core.settings import (
+from timebill.core.errors import ConfigError
+from timebill.core.settings import paths
+from timebill.core.settings.model import (
     InvalidSettingsError,
     Settings,
     env_var,

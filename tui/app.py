@@ -2,7 +2,7 @@
 
 The billing flow (assign, preview, create, done; month-end) lives in its own screens: the
 entries screen posts what the user asked for and `bill_selection` / `month_end` hand it on to
-`tui.flow` (imported when needed, so the app runs without it).
+`timebill.tui.flow` (imported when needed, so the app runs without it).
 """
 
 from __future__ import annotations
@@ -22,17 +22,16 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.theme import Theme
 from textual.worker import Worker, WorkerState
-
-from core import paths
-from core.connect import open_journal, open_source, tracker_account
-from core.errors import ConfigError, TimebillError
-from core.models import TimeEntry
-from core.settings import Settings, save_settings
-from tui.i18n import detect_language, register, set_language, t
-from tui.screens.entries import EntriesScreen, Loader
-from tui.screens.help import HelpScreen
-from tui.themes import install_themes, problems_message, resolve_theme
-from tui.widgets.localize import localize_bindings
+from timebill.core.connect import open_journal, open_source, tracker_account
+from timebill.core.errors import ConfigError, TimebillError
+from timebill.core.models import TimeEntry
+from timebill.core.settings import paths
+from timebill.core.settings.model import Settings, save_settings
+from timebill.tui.i18n import detect_language, register, set_language, t
+from timebill.tui.screens.entries import EntriesScreen, Loader
+from timebill.tui.screens.help import HelpScreen
+from timebill.tui.themes import install_themes, problems_message, resolve_theme
+from timebill.tui.widgets.localize import localize_bindings
 
 STRINGS = {
     "key.app.help": {"en": "Help", "de": "Hilfe"},
@@ -110,7 +109,7 @@ def _optional_module(name: str) -> ModuleType | None:
         return importlib.import_module(name)
     except ModuleNotFoundError as err:
         # Missing itself, or one of the screens it is built from: the app runs without it.
-        if err.name is not None and (err.name == name or err.name.startswith("tui.")):
+        if err.name is not None and (err.name == name or err.name.startswith("timebill.tui.")):
             return None
         raise
 
@@ -237,7 +236,7 @@ class TimebillApp(App[None]):
 
     # -- setup -------------------------------------------------------------------------------
     def action_open_setup(self) -> None:
-        module = _optional_module("tui.screens.setup")
+        module = _optional_module("timebill.tui.screens.setup")
         config_path = self.config_path or (
             self.settings.config_path if self.settings is not None else paths.config_file()
         )
@@ -320,14 +319,14 @@ class TimebillApp(App[None]):
     @work(group="resume", exit_on_error=False)
     async def resume_invoices(self) -> None:
         # Never exclusive: cancelling a create or a marking half-way leaves its outcome unknown.
-        from core.billing import resume
+        from timebill.core.billing.transaction import resume
 
         settings = self.settings
         try:
             if settings is None:
                 raise ConfigError(t("app.not_set_up"))
             account = tracker_account(settings)
-            from core.connect import open_billomat
+            from timebill.core.connect import open_billomat
 
             with open_journal(settings) as journal:
                 if not journal.unfinished(account):
@@ -369,9 +368,9 @@ class TimebillApp(App[None]):
             screen.action_bill()
 
     async def bill_selection(self, entries: list[TimeEntry]) -> None:
-        """Assign -> preview -> create -> done for `entries` (tui.flow runs it in a worker and
+        """Assign -> preview -> create -> done for `entries` (timebill.tui.flow runs it in a worker and
         posts BillingDone, on which the entries screen reloads)."""
-        flow = _optional_module("tui.flow")
+        flow = _optional_module("timebill.tui.flow")
         if flow is None:
             self.notify(t("app.flow_missing"), severity="warning", markup=False)
             return
@@ -379,7 +378,7 @@ class TimebillApp(App[None]):
 
     async def month_end(self, start: dt.date, end: dt.date) -> None:
         """The month-end queue for the period."""
-        flow = _optional_module("tui.flow")
+        flow = _optional_module("timebill.tui.flow")
         if flow is None:
             self.notify(t("app.flow_missing"), severity="warning", markup=False)
             return

@@ -3,7 +3,7 @@ Billomat client in the selection; and the month-end run.
 
 How the app wires it (everything else happens inside):
 
-    from tui.flow import BillingDone, bill_selection, month_end
+    from timebill.tui.flow import BillingDone, bill_selection, month_end
 
     async def on_entries_screen_bill_requested(self, message) -> None:
         await bill_selection(self, message.entries, settings=self.settings)
@@ -39,17 +39,16 @@ from textual.app import App
 from textual.dom import DOMNode
 from textual.message import Message
 from textual.worker import NoActiveWorker, Worker, get_current_worker
-
-from core.commands.invoice import invoice_url
-from core.errors import TimebillError
-from core.models import TimeEntry
-from core.text import clean, one_line
-from tui.flow_context import BillingContext, client_groups, customers_of, services_of
-from tui.i18n import register, t
-from tui.screens.assign import AssignScreen
-from tui.screens.done import DoneScreen
-from tui.screens.month_end import MonthEndScreen
-from tui.screens.preview import PreviewScreen
+from timebill.core.cli.invoice import invoice_url
+from timebill.core.errors import TimebillError
+from timebill.core.models import TimeEntry
+from timebill.core.text import clean, one_line
+from timebill.tui.flow_context import BillingContext, client_groups, customers_of, services_of
+from timebill.tui.i18n import register, t
+from timebill.tui.screens.assign import AssignScreen
+from timebill.tui.screens.done import DoneScreen
+from timebill.tui.screens.month_end import MonthEndScreen
+from timebill.tui.screens.preview import PreviewScreen
 
 __all__ = [
     "FLOW_GROUP",

@@ -1,7 +1,7 @@
 """What the billing screens share: settings, the journal, the tracker account, the Billomat
-catalog (clients, articles, taxes) and the assignment rules on top of core.assign.
+catalog (clients, articles, taxes) and the assignment rules on top of timebill.core.billing.assign.
 
-No widgets here: the screens (assign, preview, month-end, done) and tui.flow import it.
+No widgets here: the screens (assign, preview, month-end, done) and timebill.tui.flow import it.
 """
 
 from __future__ import annotations
@@ -12,14 +12,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from core import assign
-from core.connect import open_billomat, open_journal, tracker_account
-from core.invoicing import Assignments, PlanOptions
-from core.journal import Journal
-from core.models import Article, BillomatClient, Tax, TimeEntry
+from timebill.core.billing import assign
+from timebill.core.billing.journal import Journal
+from timebill.core.connect import open_billomat, open_journal, tracker_account
+from timebill.core.invoicing.builder import Assignments, PlanOptions
+from timebill.core.models import Article, BillomatClient, Tax, TimeEntry
 
 # A service the user chose to bill without an article is remembered as an assignment to ""
-# (no Billomat article has that id): core.assign.resolve ignores ids that are not articles, so the
+# (no Billomat article has that id): timebill.core.billing.assign.resolve ignores ids that are not articles, so the
 # service stays free text, and the Assign screen does not ask about it again.
 FREE_TEXT = ""
 
@@ -102,7 +102,7 @@ class BillingContext:
         client_choice: Mapping[str, str] | None = None,
         article_choice: Mapping[str, str] | None = None,
     ) -> assign.Resolution:
-        """core.assign.resolve over the catalog, remembering matches and choices; services the
+        """timebill.core.billing.assign.resolve over the catalog, remembering matches and choices; services the
         user left as free text stay free text (no name match overrides that choice)."""
         catalog = self.catalog or Catalog()
         article_choice = dict(article_choice or {})
@@ -138,7 +138,7 @@ def services_of(entries: Iterable[TimeEntry]) -> dict[str, str]:
         e.service_id: e.service_name or ""
         for e in entries
         if e.service_id and e.kind == "time"
-        # Lump sums are always free-text lines (core.invoicing): they need no article.
+        # Lump sums are always free-text lines (timebill.core.invoicing.builder): they need no article.
     }
 
 

@@ -1,4 +1,4 @@
-"""Creating one plan's draft (core.billing.create_invoice) and what the user is told about it.
+"""Creating one plan's draft (timebill.core.billing.transaction.create_invoice) and what the user is told about it.
 
 Shared by the preview (one plan) and the month-end run (all reviewed plans): the outcome is
 classified once, with the notice that says what happened and what to do. No widgets here.
@@ -9,15 +9,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from core import assign
-from core.billing import BillingError, BillingResult, Progress, create_invoice
-from core.errors import AuthenticationError, TimebillError
-from core.invoicing import PlanOptions
-from core.journal import EntriesInProgressError
-from core.models import InvoicePlan
-from core.text import clean
-from tui.flow_context import BillingContext
-from tui.i18n import register, t
+from timebill.core.billing import assign
+from timebill.core.billing.journal import EntriesInProgressError
+from timebill.core.billing.transaction import BillingError, BillingResult, Progress, create_invoice
+from timebill.core.errors import AuthenticationError, TimebillError
+from timebill.core.invoicing.builder import PlanOptions
+from timebill.core.models import InvoicePlan
+from timebill.core.text import clean
+from timebill.tui.flow_context import BillingContext
+from timebill.tui.i18n import register, t
 
 STRINGS = {
     "create.held_title": {

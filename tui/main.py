@@ -1,4 +1,4 @@
-"""The `timebill` console script: the headless commands come from core.cli; only the app
+"""The `timebill` console script: the headless commands come from timebill.core.cli.main; only the app
 itself loads textual (so `timebill --help` and cron jobs start fast)."""
 
 from __future__ import annotations
@@ -10,13 +10,13 @@ from typing import Any
 
 
 def launch_app(settings: Any, config_path: Path | None) -> int:
-    from tui.app import run_app
+    from timebill.tui.app import run_app
 
     return run_app(settings, config_path=config_path)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from core.cli import main as cli_main
+    from timebill.core.cli.main import main as cli_main
 
     return cli_main(argv, launch_app=launch_app)
 

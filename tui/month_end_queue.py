@@ -9,15 +9,15 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Literal
 
-from core.billing import BillingResult
-from core.commands.entries import entry_amount
-from core.connect import open_billomat, open_source
-from core.invoicing import Assignments, MonthEndPlans, plans_by_client
-from core.models import InvoicePlan, TimeEntry
-from core.text import one_line
-from tui.flow_context import BillingContext, customers_of, services_of
-from tui.flow_create import create_plan
-from tui.i18n import register, t
+from timebill.core.billing.transaction import BillingResult
+from timebill.core.cli.entries import entry_amount
+from timebill.core.connect import open_billomat, open_source
+from timebill.core.invoicing.builder import Assignments, MonthEndPlans, plans_by_client
+from timebill.core.models import InvoicePlan, TimeEntry
+from timebill.core.text import one_line
+from timebill.tui.flow_context import BillingContext, customers_of, services_of
+from timebill.tui.flow_create import create_plan
+from timebill.tui.i18n import register, t
 
 STRINGS = {
     "queue.creating": {

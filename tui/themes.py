@@ -22,9 +22,8 @@ from pydantic import ValidationError as PydanticValidationError
 from textual.app import App
 from textual.color import Color, ColorParseError
 from textual.theme import Theme
-
-from core.settings import DEFAULT_THEME
-from tui.i18n import register, t
+from timebill.core.settings.model import DEFAULT_THEME
+from timebill.tui.i18n import register, t
 
 STRINGS = {
     "themes.broken_title": {

@@ -1,5 +1,5 @@
 """Local emulators of the mite, clockodo and Billomat APIs, served over real HTTP on loopback."""
 
-from core.sandbox.server import SandboxServer
+from timebill.core.sandbox.server import SandboxServer
 
 __all__ = ["SandboxServer"]

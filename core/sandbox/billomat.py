@@ -17,9 +17,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from core.sandbox.billomat_invoices import InvoiceBook
-from core.sandbox.billomat_seed import API_KEY, BILLOMAT_ID, MYSELF, seed_account
-from core.sandbox.billomat_wire import (
+from timebill.core.sandbox.billomat_invoices import InvoiceBook
+from timebill.core.sandbox.billomat_seed import API_KEY, BILLOMAT_ID, MYSELF, seed_account
+from timebill.core.sandbox.billomat_wire import (
     ApiError,
     contains,
     decimal,
@@ -30,9 +30,9 @@ from core.sandbox.billomat_wire import (
     scalar,
     wrapped,
 )
-from core.sandbox.seed import World
-from core.sandbox.server import Request, Response, json_response
-from core.sandbox.store import Store
+from timebill.core.sandbox.seed import World
+from timebill.core.sandbox.server import Request, Response, json_response
+from timebill.core.sandbox.store import Store
 
 S = "billomat"
 WINDOW = 15 * 60

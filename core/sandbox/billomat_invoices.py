@@ -13,8 +13,8 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from core.sandbox.billomat_items import build_item, new_item
-from core.sandbox.billomat_wire import (
+from timebill.core.sandbox.billomat_items import build_item, new_item
+from timebill.core.sandbox.billomat_wire import (
     ApiError,
     contains,
     decimal,
@@ -29,8 +29,8 @@ from core.sandbox.billomat_wire import (
     validate_reduction,
     wrapped,
 )
-from core.sandbox.server import Request, Response, json_response
-from core.sandbox.store import Store
+from timebill.core.sandbox.server import Request, Response, json_response
+from timebill.core.sandbox.store import Store
 
 S = "billomat"
 BERLIN = ZoneInfo("Europe/Berlin")

@@ -8,7 +8,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from core.sandbox.billomat_wire import (
+from timebill.core.sandbox.billomat_wire import (
     ApiError,
     decimal,
     item_totals,
@@ -16,7 +16,7 @@ from core.sandbox.billomat_wire import (
     scalar,
     validate_reduction,
 )
-from core.sandbox.store import Store
+from timebill.core.sandbox.store import Store
 
 S = "billomat"
 ITEM_TYPES = ("", "PRODUCT", "SERVICE")

@@ -9,10 +9,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from core.sandbox.billomat_invoices import BERLIN, InvoiceBook
-from core.sandbox.billomat_wire import num
-from core.sandbox.seed import World, first_of_month
-from core.sandbox.store import Store
+from timebill.core.sandbox.billomat_invoices import BERLIN, InvoiceBook
+from timebill.core.sandbox.billomat_wire import num
+from timebill.core.sandbox.seed import World, first_of_month
+from timebill.core.sandbox.store import Store
 
 S = "billomat"
 BILLOMAT_ID = "nordlicht"

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
-from core.sandbox.server import Request
+from timebill.core.sandbox.server import Request
 
 CENT = Decimal("0.01")
 DEFAULT_PER_PAGE = 100

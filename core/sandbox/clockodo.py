@@ -4,7 +4,7 @@ for https://my.clockodo.com, so paths are /clockodo/api/v2/entries, /clockodo/ap
 v2 endpoints answer errors as {"error": {code, message, fields}}, v3/v4 as {"errors": [...]}.
 Where the digest says UNCERTAIN, the sandbox takes the most plausible choice or the one hardest on
 a client (the entrygroups confirm edits whatever matches at confirm time), and says so.
-Rate limiting is not simulated; fault injection (core.sandbox.faults) covers 429.
+Rate limiting is not simulated; fault injection (timebill.core.sandbox.faults) covers 429.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from core.sandbox.clockodo_wire import (
+from timebill.core.sandbox.clockodo_wire import (
     APP_HEADER,
     CUSTOMER_BASE,
     ENTRY_BASE,
@@ -44,9 +44,9 @@ from core.sandbox.clockodo_wire import (
     texts_id,
     window,
 )
-from core.sandbox.seed import World
-from core.sandbox.server import Request, Response, json_response
-from core.sandbox.store import Store
+from timebill.core.sandbox.seed import World
+from timebill.core.sandbox.server import Request, Response, json_response
+from timebill.core.sandbox.store import Store
 
 # UNCERTAIN (digest §2): the default page size; the spec's example uses 1000.
 ENTRIES_PAGE_MAX, LIST_PAGE_MAX, DEFAULT_PAGE = 1000, 5000, 1000

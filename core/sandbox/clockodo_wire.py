@@ -17,8 +17,8 @@ from collections.abc import Callable
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from core.sandbox.seed import SeedEntry, World
-from core.sandbox.server import Request, Response, json_response
+from timebill.core.sandbox.seed import SeedEntry, World
+from timebill.core.sandbox.server import Request, Response, json_response
 
 SERVICE = "clockodo"
 APP_HEADER = "X-Clockodo-External-Application"

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import re
 
-from core.sandbox import mite_data
-from core.sandbox.mite_data import (
+from timebill.core.sandbox import mite_data
+from timebill.core.sandbox.mite_data import (
     ACCOUNT,
     ACCOUNT_JSON,
     ENTRY_BASE,
@@ -24,10 +24,10 @@ from core.sandbox.mite_data import (
     rate_for,
     sort_name,
 )
-from core.sandbox.mite_query import EntryLists, EntryQuery, Record, Snapshot, elapsed, page
-from core.sandbox.seed import World
-from core.sandbox.server import Request, Response, html_response, json_response
-from core.sandbox.store import Store
+from timebill.core.sandbox.mite_query import EntryLists, EntryQuery, Record, Snapshot, elapsed, page
+from timebill.core.sandbox.seed import World
+from timebill.core.sandbox.server import Request, Response, html_response, json_response
+from timebill.core.sandbox.store import Store
 
 ADMIN_ROLES = frozenset({"owner", "admin"})
 LISTS = {"customers": "customer", "projects": "project", "services": "service", "users": "user"}

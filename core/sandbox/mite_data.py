@@ -12,8 +12,8 @@ import unicodedata
 from decimal import Decimal
 from typing import Any
 
-from core.sandbox.seed import TIMEZONE, SeedEntry, World
-from core.sandbox.store import Store
+from timebill.core.sandbox.seed import TIMEZONE, SeedEntry, World
+from timebill.core.sandbox.store import Store
 
 ACCOUNT = "nordlicht"
 ACCOUNT_JSON = {

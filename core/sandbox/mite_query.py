@@ -13,9 +13,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from core.sandbox.mite_data import Fail, date_range, flag, id_set, revenue, sort_name
-from core.sandbox.seed import TIMEZONE
-from core.sandbox.server import Request
+from timebill.core.sandbox.mite_data import Fail, date_range, flag, id_set, revenue, sort_name
+from timebill.core.sandbox.seed import TIMEZONE
+from timebill.core.sandbox.server import Request
 
 Record = dict[str, Any]
 SORTS = ("date", "user", "customer", "project", "service", "note", "minutes", "revenue")

@@ -11,7 +11,7 @@ import signal
 import sys
 import threading
 
-from core.sandbox.server import SandboxServer
+from timebill.core.sandbox.server import SandboxServer
 
 
 def serve(

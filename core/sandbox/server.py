@@ -17,9 +17,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Literal, Protocol
 from urllib.parse import parse_qs, urlsplit
 
-from core.sandbox.faults import FaultRule, Faults
-from core.sandbox.seed import World, build_world
-from core.sandbox.store import Store
+from timebill.core.sandbox.faults import FaultRule, Faults
+from timebill.core.sandbox.seed import World, build_world
+from timebill.core.sandbox.store import Store
 
 
 @dataclass
@@ -265,15 +265,15 @@ class SandboxServer:
 
 def _emulator_class(name: str) -> Any:
     if name == "mite":
-        from core.sandbox.mite import MiteEmulator
+        from timebill.core.sandbox.mite import MiteEmulator
 
         return MiteEmulator
     if name == "clockodo":
-        from core.sandbox.clockodo import ClockodoEmulator
+        from timebill.core.sandbox.clockodo import ClockodoEmulator
 
         return ClockodoEmulator
     if name == "billomat":
-        from core.sandbox.billomat import BillomatEmulator
+        from timebill.core.sandbox.billomat import BillomatEmulator
 
         return BillomatEmulator
     raise ValueError(f"unknown sandbox service {name!r}")

@@ -7,7 +7,16 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Protocol, runtime_checkable
 
-from core.models import Account, Customer, MarkResult, Project, Service, SourceName, TimeEntry, User
+from timebill.core.models import (
+    Account,
+    Customer,
+    MarkResult,
+    Project,
+    Service,
+    SourceName,
+    TimeEntry,
+    User,
+)
 
 
 @runtime_checkable

@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from core.errors import (
+from timebill.core.errors import (
     AuthenticationError,
     ConfigError,
     ConflictError,
@@ -24,9 +24,18 @@ from core.errors import (
     ServiceError,
     ValidationError,
 )
-from core.http import RetryPolicy, ServiceClient, reveal
-from core.models import Account, Customer, MarkResult, Project, Service, SourceName, TimeEntry, User
-from core.sources.clockodo_wire import (
+from timebill.core.http import RetryPolicy, ServiceClient, reveal
+from timebill.core.models import (
+    Account,
+    Customer,
+    MarkResult,
+    Project,
+    Service,
+    SourceName,
+    TimeEntry,
+    User,
+)
+from timebill.core.sources.clockodo_wire import (
     APP_HEADER,
     APP_HEADER_MAX,
     BILLABLE,

@@ -14,9 +14,8 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import httpx
-
-from core.models import Service, TimeEntry
-from core.sources.fast_entry import IntStrings, SharedStrings, time_entry
+from timebill.core.models import Service, TimeEntry
+from timebill.core.sources.fast_entry import IntStrings, SharedStrings, time_entry
 
 log = logging.getLogger("timebill.clockodo")
 
@@ -189,7 +188,7 @@ class EntryReader:
     (name, price); it may be replaced between entries once the adapter has loaded it.
 
     The hot path of loading a month (benchmarks/profile_fetch.py): the entries are built
-    without pydantic validation (core.sources.fast_entry), so every value below is converted
+    without pydantic validation (timebill.core.sources.fast_entry), so every value below is converted
     to the field's exact type here. Equal ids, names and notes are shared between entries."""
 
     def __init__(

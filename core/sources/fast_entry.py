@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.models import TimeEntry
+from timebill.core.models import TimeEntry
 
 _FIELDS = TimeEntry.model_fields
 # Every field in declaration order (so dumps and reprs read as with validation), defaults filled.

@@ -14,8 +14,7 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import httpx
-
-from core.errors import (
+from timebill.core.errors import (
     AuthenticationError,
     ConfigError,
     ConflictError,
@@ -26,9 +25,18 @@ from core.errors import (
     UnknownAccountError,
     ValidationError,
 )
-from core.http import RetryPolicy, ServiceClient, json_error_text, reveal
-from core.models import Account, Customer, MarkResult, Project, Service, SourceName, TimeEntry, User
-from core.sources import mite_wire as wire
+from timebill.core.http import RetryPolicy, ServiceClient, json_error_text, reveal
+from timebill.core.models import (
+    Account,
+    Customer,
+    MarkResult,
+    Project,
+    Service,
+    SourceName,
+    TimeEntry,
+    User,
+)
+from timebill.core.sources import mite_wire as wire
 
 DEFAULT_BASE_URL = "https://{account}.mite.de"
 # Parallel PATCHes while marking: enough to mark hundreds of entries quickly, few enough not to

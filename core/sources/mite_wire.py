@@ -11,9 +11,9 @@ import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
-from core.errors import ConfigError, ServerError
-from core.models import Customer, Project, Service, TimeEntry, User
-from core.sources.fast_entry import IntStrings, SharedStrings, time_entry
+from timebill.core.errors import ConfigError, ServerError
+from timebill.core.models import Customer, Project, Service, TimeEntry, User
+from timebill.core.sources.fast_entry import IntStrings, SharedStrings, time_entry
 
 CENT = Decimal("0.01")
 # Below this, integer cents fit the default decimal context's 28 digits exactly.
@@ -110,7 +110,7 @@ class EntryReader:
     """Turns mite time entries into TimeEntry objects, for one listing.
 
     The hot path of loading a month (benchmarks/profile_fetch.py): the entries are built
-    without pydantic validation (core.sources.fast_entry), so every value below is converted
+    without pydantic validation (timebill.core.sources.fast_entry), so every value below is converted
     to the field's exact type here. Equal values (ids, names, notes, dates, amounts) are shared
     between the entries: a listing repeats a few dozen of each across thousands of entries, and
     sharing keeps 100,000 entries small in memory."""

@@ -24,14 +24,13 @@ from typing import Any
 
 import httpx
 import pytest
+import timebill.core.http
 from billing_env import TODAY, BillingEnv, is_billed
-
-import core.http
-from core.commands.demo import demo_config
-from core.http import RetryPolicy
-from core.sandbox import SandboxServer
-from core.sandbox.clockodo_wire import APP_HEADER
-from core.settings import save_settings
+from timebill.core.cli.demo import demo_config
+from timebill.core.http import RetryPolicy
+from timebill.core.sandbox import SandboxServer
+from timebill.core.sandbox.clockodo_wire import APP_HEADER
+from timebill.core.settings.model import save_settings
 
 WAIT = 60.0  # seconds: generous for a busy machine; a test fails rather than hangs
 TOKEN = re.compile(r"\b(rl-[a-z0-9]+-\d+-\d+)\b")
@@ -309,7 +308,7 @@ def module_env(tmp: Path, tracker: str, **sandbox: Any) -> Iterator[Env]:
                 mp.delenv(name)
         mp.setenv("TIMEBILL_CONFIG", str(config))
         mp.setenv("TIMEBILL_DATA_DIR", str(data))
-        mp.setattr(core.http, "RetryPolicy", functools.partial(RetryPolicy, sleep=waits))
+        mp.setattr(timebill.core.http, "RetryPolicy", functools.partial(RetryPolicy, sleep=waits))
         billing = BillingEnv(server, tracker, config, data)
         with httpx.Client(timeout=WAIT) as client:
             env = Env(billing, Traffic(server), waits, client)

@@ -19,9 +19,8 @@ import pytest
 import tomli_w
 from billing_env import OCTOBER
 from reliability_support import SUMMARY, Env, module_env
-
-from core.commands.demo import demo_config
-from core.journal import Journal
+from timebill.core.billing.journal import Journal
+from timebill.core.cli.demo import demo_config
 
 INVOICE = ("invoice", "--customer", "müller", *OCTOBER, "--yes")
 KNOWN = (

@@ -23,10 +23,9 @@ from typing import Any
 
 import httpx
 import pytest
+import timebill.core.http
 from billing_env import GRUENWALD_DRAFT, is_billed
 from reliability_support import Env, module_env
-
-import core.http
 
 TRACKERS = ("mite", "clockodo")
 # A read timeout: the client gives up after READ_TIMEOUT s, the sandbox answers after DELAY s.
@@ -214,7 +213,9 @@ def test_scenario(env: Env, fault: str, op: str, monkeypatch: pytest.MonkeyPatch
     day = FIRST_DAY + dt.timedelta(days=env.counter)
     ours = [] if op == "verify" else make_entries(env, op, day)
     if fault == "read timeout":
-        monkeypatch.setattr(core.http, "DEFAULT_TIMEOUT", httpx.Timeout(5.0, read=READ_TIMEOUT))
+        monkeypatch.setattr(
+            timebill.core.http, "DEFAULT_TIMEOUT", httpx.Timeout(5.0, read=READ_TIMEOUT)
+        )
     options = {k: v for k, v in FAULTS[fault].items()}
     rules = [server.faults.add(**{**options, **target}) for target in targets(op, env.tracker)]
 

@@ -31,12 +31,11 @@ from typing import Any
 import pytest
 from billing_env import MUELLER
 from reliability_support import SUMMARY, Env, module_env, touch
-
-from core.money import totals
-from core.sandbox import mite_data
-from core.sandbox.server import Response
-from core.sources.clockodo import ClockodoSource
-from core.sources.mite import MiteSource
+from timebill.core.money import totals
+from timebill.core.sandbox import mite_data
+from timebill.core.sandbox.server import Response
+from timebill.core.sources.clockodo import ClockodoSource
+from timebill.core.sources.mite import MiteSource
 
 TRACKERS = ("mite", "clockodo")
 FIRST_DAY = dt.date(2026, 2, 2)

@@ -30,16 +30,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import timebill.core.billing.transaction
+import timebill.core.http
+import timebill.core.logsetup
 from billing_env import BillingEnv, billing_env
 from reliability_support import SUMMARY, Waits
-
-import core.billing
-import core.http
-import core.logsetup
-from core.billomat import Billomat
-from core.errors import NetworkError
-from core.http import RetryPolicy, ServiceClient, tls_context
-from core.settings import load_settings, save_settings
+from timebill.core.billomat.client import Billomat
+from timebill.core.errors import NetworkError
+from timebill.core.http import RetryPolicy, ServiceClient, tls_context
+from timebill.core.settings.model import load_settings, save_settings
 
 MITE_KEY = "mite-CANARY-Rk42vXw9PqL7sTb3nZ"
 CLOCKODO_KEY = "clockodo-CANARY-Jd81mQf5WcY2hVu6eA"
@@ -94,20 +93,20 @@ def files_holding_keys(root: Path) -> list[Path]:
 @pytest.fixture(autouse=True)
 def no_waits(monkeypatch: pytest.MonkeyPatch) -> None:
     policy = functools.partial(RetryPolicy, attempts=3, sleep=Waits())
-    monkeypatch.setattr(core.http, "RetryPolicy", policy)
+    monkeypatch.setattr(timebill.core.http, "RetryPolicy", policy)
 
 
 @pytest.fixture(autouse=True)
 def debug_logging(monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
     """httpx and httpcore (which see the headers) at DEBUG into caplog, and the `--log-file`
     logger at DEBUG instead of its INFO (conftest puts the logger back afterwards)."""
-    configure = core.logsetup.configure
+    configure = timebill.core.logsetup.configure
 
     def configure_debug(path: Any) -> None:
         configure(path)
         logging.getLogger("timebill").setLevel(logging.DEBUG)
 
-    monkeypatch.setattr(core.logsetup, "configure", configure_debug)
+    monkeypatch.setattr(timebill.core.logsetup, "configure", configure_debug)
     caplog.set_level(logging.DEBUG)
 
 
@@ -208,7 +207,7 @@ def test_keys_appear_nowhere_but_in_the_config_file(
         raise RuntimeError("simulated bug while marking")
 
     with monkeypatch.context() as patch:
-        patch.setattr(core.billing, "_mark", crash)
+        patch.setattr(timebill.core.billing.transaction, "_mark", crash)
         with pytest.raises(RuntimeError) as crashed:
             env.run(
                 "--log-file", str(log_file), "invoice", "--customer", "Grünwald", *month(1), "--yes"

@@ -127,7 +127,7 @@ def test_two_sessions_that_planned_the_same_entries_cannot_both_begin(mite: Bill
     rule = env.server.faults.add("hold", service="billomat", method="POST", path="/api/invoices")
     main_fd, terminal = os.openpty()
     second = subprocess.Popen(
-        [sys.executable, "-m", "tui.main", *MUELLER_OCTOBER],
+        [sys.executable, "-m", "timebill.tui.main", *MUELLER_OCTOBER],
         cwd=ROOT,
         env=env.environ(),
         stdin=terminal,

@@ -12,12 +12,11 @@ import httpx
 import pytest
 from textual.app import App
 from textual.notifications import Notify
-
-from core.commands.demo import demo_config
-from core.models import InvoicePlan, TimeEntry
-from core.sandbox import SandboxServer
-from core.settings import Settings, load_settings, save_settings
-from tui.app import TimebillApp
+from timebill.core.cli.demo import demo_config
+from timebill.core.models import InvoicePlan, TimeEntry
+from timebill.core.sandbox import SandboxServer
+from timebill.core.settings.model import Settings, load_settings, save_settings
+from timebill.tui.app import TimebillApp
 
 MUELLER = "812301"  # a Billomat client of the seed (core/sandbox/billomat_seed.py)
 TODAY = dt.date(2026, 11, 28)  # as in conftest: "last month" is October 2026
@@ -114,8 +113,8 @@ def mite_post_entry(server: SandboxServer, **fields: Any) -> dict[str, Any]:
 def interrupted_invoice(settings: Settings, entries: Sequence[TimeEntry]) -> InvoicePlan:
     """Record an invoice for `entries` (one customer) as begun but not sent: what a crash right
     after the journal entry leaves. Its entries show as "in progress" until it is resumed."""
-    from core.connect import open_journal, tracker_account
-    from core.invoicing import Assignments, PlanOptions, build_plan
+    from timebill.core.connect import open_journal, tracker_account
+    from timebill.core.invoicing.builder import Assignments, PlanOptions, build_plan
 
     customer_id = entries[0].customer_id
     assert customer_id is not None and all(e.customer_id == customer_id for e in entries)

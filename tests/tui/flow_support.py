@@ -11,14 +11,13 @@ import pytest
 from textual.app import App, ComposeResult
 from textual.pilot import Pilot
 from textual.widgets import Static
-
-from core.commands.demo import demo_config
-from core.connect import open_source
-from core.models import TimeEntry
-from core.sandbox import SandboxServer
-from core.settings import load_settings, save_settings
-from tui.flow import FLOW_GROUP, BillingDone, month_end, start_billing
-from tui.themes import install_themes
+from timebill.core.cli.demo import demo_config
+from timebill.core.connect import open_source
+from timebill.core.models import TimeEntry
+from timebill.core.sandbox import SandboxServer
+from timebill.core.settings.model import load_settings, save_settings
+from timebill.tui.flow import FLOW_GROUP, BillingDone, month_end, start_billing
+from timebill.tui.themes import install_themes
 
 # Last month as the sandbox sees it (tests/conftest.py: TODAY = 2026-11-28): open, ready to bill.
 START, END = dt.date(2026, 10, 1), dt.date(2026, 10, 31)

@@ -18,13 +18,12 @@ from entries_env import (
 )
 from textual.screen import Screen
 from textual.widgets import Label
-
-from core.sandbox import SandboxServer
-from core.settings import Settings, load_settings
-from tui import app as app_module
-from tui.screens.entries import EntriesScreen
-from tui.screens.help import HelpScreen
-from tui.widgets.entry_list import EntryList
+from timebill.core.sandbox import SandboxServer
+from timebill.core.settings.model import Settings, load_settings
+from timebill.tui import app as app_module
+from timebill.tui.screens.entries import EntriesScreen
+from timebill.tui.screens.help import HelpScreen
+from timebill.tui.widgets.entry_list import EntryList
 
 
 @pytest.fixture
@@ -141,7 +140,7 @@ async def test_reload_from_the_palette_asks_the_tracker_again(
 
 
 class FakeSetup(Screen[Settings | None]):
-    """Stands in for tui.screens.setup.SetupScreen: dismisses with the settings it was given."""
+    """Stands in for timebill.tui.screens.setup.SetupScreen: dismisses with the settings it was given."""
 
     result: Settings | None = None
     calls: list[tuple[Settings | None, Path]] = []
@@ -161,9 +160,9 @@ async def test_first_start_opens_the_setup_and_then_loads(
     config.unlink()
     empty = load_settings(config)
     assert empty.missing()
-    fake = types.ModuleType("tui.screens.setup")
+    fake = types.ModuleType("timebill.tui.screens.setup")
     fake.SetupScreen = FakeSetup  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "tui.screens.setup", fake)
+    monkeypatch.setitem(sys.modules, "timebill.tui.screens.setup", fake)
     FakeSetup.result, FakeSetup.calls = complete, []
     app = make_app(empty, config)
     async with app.run_test(size=SIZE) as pilot:

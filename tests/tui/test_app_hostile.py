@@ -19,16 +19,15 @@ from textual import events
 from textual.pilot import Pilot
 from textual.widgets import Input
 from textual.worker import WorkerFailed
-
-from core.commands.demo import demo_config
-from core.sandbox import SandboxServer
-from core.settings import Settings, load_settings, save_settings
-from tui.app import TimebillApp
-from tui.screens.assign import AssignScreen
-from tui.screens.entries import EntriesScreen
-from tui.screens.preview import PreviewScreen
-from tui.screens.setup import SetupScreen
-from tui.widgets.entry_list import EntryList
+from timebill.core.cli.demo import demo_config
+from timebill.core.sandbox import SandboxServer
+from timebill.core.settings.model import Settings, load_settings, save_settings
+from timebill.tui.app import TimebillApp
+from timebill.tui.screens.assign import AssignScreen
+from timebill.tui.screens.entries import EntriesScreen
+from timebill.tui.screens.preview import PreviewScreen
+from timebill.tui.screens.setup import SetupScreen
+from timebill.tui.widgets.entry_list import EntryList
 
 SIZE = (80, 24)
 PROJECT, SERVICE = 310101, 55501  # Müller & Söhne's "Webshop-Relaunch", "Entwicklung"

@@ -23,15 +23,14 @@ from entries_env import (
 from textual import events
 from textual.widgets import Checkbox, Input, Label, Select
 from textual.worker import WorkerFailed
-
-from core.commands.entries import entry_amount
-from core.connect import open_source
-from core.sandbox import SandboxServer
-from core.settings import Settings
-from tui.app import TimebillApp
-from tui.screens.entries import EntriesScreen
-from tui.widgets.entry_list import EntryList
-from tui.widgets.entry_rows import BILLED, IN_PROGRESS
+from timebill.core.cli.entries import entry_amount
+from timebill.core.connect import open_source
+from timebill.core.sandbox import SandboxServer
+from timebill.core.settings.model import Settings
+from timebill.tui.app import TimebillApp
+from timebill.tui.screens.entries import EntriesScreen
+from timebill.tui.widgets.entry_list import EntryList
+from timebill.tui.widgets.entry_rows import BILLED, IN_PROGRESS
 
 
 @pytest.fixture

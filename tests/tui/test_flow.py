@@ -10,21 +10,20 @@ from typing import Any
 import pytest
 from flow_support import FlowApp, errors, load_entries, make_settings, settle
 from textual.widgets import Input
-
-from core.billomat import Billomat
-from core.connect import open_billomat, tracker_account
-from core.invoicing import Assignments, PlanOptions, build_plan
-from core.journal import Journal
-from core.paths import journal_file
-from core.sandbox import SandboxServer
-from tui.screens.assign import AssignScreen
-from tui.screens.done import DoneScreen
-from tui.screens.draft_picker import DraftPickerScreen
-from tui.screens.line_edit import LineEditScreen
-from tui.screens.preview import PreviewScreen
-from tui.widgets.billomat_picker import BillomatPicker
-from tui.widgets.plan_table import PlanTable
-from tui.widgets.progress_panel import ProgressPanel
+from timebill.core.billing.journal import Journal
+from timebill.core.billomat.client import Billomat
+from timebill.core.connect import open_billomat, tracker_account
+from timebill.core.invoicing.builder import Assignments, PlanOptions, build_plan
+from timebill.core.sandbox import SandboxServer
+from timebill.core.settings.paths import journal_file
+from timebill.tui.screens.assign import AssignScreen
+from timebill.tui.screens.done import DoneScreen
+from timebill.tui.screens.draft_picker import DraftPickerScreen
+from timebill.tui.screens.line_edit import LineEditScreen
+from timebill.tui.screens.preview import PreviewScreen
+from timebill.tui.widgets.billomat_picker import BillomatPicker
+from timebill.tui.widgets.plan_table import PlanTable
+from timebill.tui.widgets.progress_panel import ProgressPanel
 
 HOEFER = "812304"
 GRUENWALD = "812303"

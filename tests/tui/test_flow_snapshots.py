@@ -1,5 +1,5 @@
 """Snapshots of Preview, Month-end and Done at 80x24 in the dark and the high-contrast theme
-(themes/*.toml through tui.themes). Update with `pytest --snapshot-update` after a deliberate
+(themes/*.toml through timebill.tui.themes). Update with `pytest --snapshot-update` after a deliberate
 change, and look at the SVGs before committing them."""
 
 from __future__ import annotations
@@ -14,12 +14,11 @@ from flow_support import FlowApp, load_entries, make_settings, settle
 from textual.app import App, ComposeResult
 from textual.pilot import Pilot
 from textual.widgets import Static
-
-from core.billing import BillingResult
-from core.models import InvoiceLine, InvoicePlan, TaxTotal
-from core.sandbox import SandboxServer
-from tui.screens.done import DoneScreen
-from tui.themes import install_themes
+from timebill.core.billing.transaction import BillingResult
+from timebill.core.models import InvoiceLine, InvoicePlan, TaxTotal
+from timebill.core.sandbox import SandboxServer
+from timebill.tui.screens.done import DoneScreen
+from timebill.tui.themes import install_themes
 
 THEMES = ("timebill-dark", "timebill-high-contrast")
 

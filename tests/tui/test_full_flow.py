@@ -15,20 +15,19 @@ from flow_support import errors, settle
 from textual import events
 from textual.pilot import Pilot
 from textual.widgets import Checkbox, Input, Static
-
-from core.commands.demo import demo_config
-from core.sandbox import SandboxServer
-from core.settings import Settings, load_settings, save_settings
-from tui.app import TimebillApp
-from tui.screens.assign import AssignScreen
-from tui.screens.done import DoneScreen
-from tui.screens.draft_picker import DraftPickerScreen
-from tui.screens.entries import EntriesScreen
-from tui.screens.month_end import MonthEndScreen
-from tui.screens.preview import PreviewScreen
-from tui.screens.setup import SetupScreen
-from tui.widgets.entry_list import EntryList
-from tui.widgets.entry_rows import BILLED
+from timebill.core.cli.demo import demo_config
+from timebill.core.sandbox import SandboxServer
+from timebill.core.settings.model import Settings, load_settings, save_settings
+from timebill.tui.app import TimebillApp
+from timebill.tui.screens.assign import AssignScreen
+from timebill.tui.screens.done import DoneScreen
+from timebill.tui.screens.draft_picker import DraftPickerScreen
+from timebill.tui.screens.entries import EntriesScreen
+from timebill.tui.screens.month_end import MonthEndScreen
+from timebill.tui.screens.preview import PreviewScreen
+from timebill.tui.screens.setup import SetupScreen
+from timebill.tui.widgets.entry_list import EntryList
+from timebill.tui.widgets.entry_rows import BILLED
 
 SIZE = (80, 24)
 HOEFER = "812304"

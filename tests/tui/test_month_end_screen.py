@@ -10,16 +10,15 @@ from typing import Any
 import pytest
 from flow_support import FlowApp, errors, load_entries, make_settings, settle
 from textual.widgets import DataTable
-
-from core.connect import open_billomat
-from core.journal import Journal
-from core.paths import journal_file
-from core.sandbox import SandboxServer
-from tui.screens.assign import AssignScreen
-from tui.screens.done import DoneScreen
-from tui.screens.month_end import MonthEndScreen
-from tui.screens.preview import PreviewScreen
-from tui.widgets.deleted_drafts import DeletedDrafts
+from timebill.core.billing.journal import Journal
+from timebill.core.connect import open_billomat
+from timebill.core.sandbox import SandboxServer
+from timebill.core.settings.paths import journal_file
+from timebill.tui.screens.assign import AssignScreen
+from timebill.tui.screens.done import DoneScreen
+from timebill.tui.screens.month_end import MonthEndScreen
+from timebill.tui.screens.preview import PreviewScreen
+from timebill.tui.widgets.deleted_drafts import DeletedDrafts
 
 
 def wire_lines(invoice: dict[str, Any]) -> list[tuple[str, Decimal, Decimal]]:

@@ -18,9 +18,8 @@ from textual import events
 from textual.app import App, ComposeResult
 from textual.pilot import Pilot
 from textual.widgets import Button, Input, RadioSet, Static
-
-from core.commands.demo import demo_config
-from core.errors import (
+from timebill.core.cli.demo import demo_config
+from timebill.core.errors import (
     AuthenticationError,
     NetworkError,
     PermissionDeniedError,
@@ -29,12 +28,12 @@ from core.errors import (
     TimebillError,
     UnknownAccountError,
 )
-from core.http import reveal
-from core.sandbox import SandboxServer
-from core.settings import Settings, load_settings, save_settings
-from tui.i18n import set_language
-from tui.screens.setup import SetupScreen
-from tui.screens.setup_form import failure_text
+from timebill.core.http import reveal
+from timebill.core.sandbox import SandboxServer
+from timebill.core.settings.model import Settings, load_settings, save_settings
+from timebill.tui.i18n import set_language
+from timebill.tui.screens.setup import SetupScreen
+from timebill.tui.screens.setup_form import failure_text
 
 WRONG_MITE_KEY = "0f0f0f0f0f0f0f0f"
 SIZE = (80, 24)

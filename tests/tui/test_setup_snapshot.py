@@ -15,11 +15,10 @@ from textual import events
 from textual.app import App, ComposeResult
 from textual.pilot import Pilot
 from textual.widgets import Input, Static
-
-from core.settings import load_settings
-from tui.i18n import set_language
-from tui.screens.setup import SetupScreen
-from tui.themes import install_themes
+from timebill.core.settings.model import load_settings
+from timebill.tui.i18n import set_language
+from timebill.tui.screens.setup import SetupScreen
+from timebill.tui.themes import install_themes
 
 THEMES = ("timebill-dark", "timebill-high-contrast")
 # Shown in the intro line: a fixed path keeps the picture the same on every machine (nothing is

@@ -15,10 +15,9 @@ import pytest
 from entries_env import TODAY, isolate
 from textual.pilot import Pilot
 from textual.widgets import Input
-
-from core.models import TimeEntry
-from core.settings import load_settings, save_settings
-from tui.app import TimebillApp
+from timebill.core.models import TimeEntry
+from timebill.core.settings.model import load_settings, save_settings
+from timebill.tui.app import TimebillApp
 
 THEMES = ("timebill-dark", "timebill-high-contrast")
 PEOPLE = ("Anna Schmidt", "Jonas Weber", "Leyla Demir")

@@ -8,11 +8,10 @@ from pathlib import Path
 import pytest
 from entries_env import SIZE, Notifications, isolate, make_app, screen_lines, write_config
 from textual.theme import BUILTIN_THEMES
-
-from core import paths
-from core.sandbox import SandboxServer
-from core.settings import load_settings, read_config_file
-from tui.themes import SHIPPED_THEMES_DIR, load_theme_file, load_themes
+from timebill.core.sandbox import SandboxServer
+from timebill.core.settings import paths
+from timebill.core.settings.model import load_settings, read_config_file
+from timebill.tui.themes import SHIPPED_THEMES_DIR, load_theme_file, load_themes
 
 SHIPPED = ("timebill-dark", "timebill-light", "timebill-high-contrast")
 
@@ -93,7 +92,7 @@ async def test_switching_the_theme_saves_it_without_environment_values(
     # The Billomat key comes from the environment only: it must never be written to the file.
     document = read_config_file(config)
     billomat_key = document["billomat"].pop("api_key")
-    from core.config_file import write_config_file
+    from timebill.core.settings.config_file import write_config_file
 
     write_config_file(config, document)
     monkeypatch.setenv("TIMEBILL_BILLOMAT__API_KEY", billomat_key)

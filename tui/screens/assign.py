@@ -5,7 +5,7 @@ Opened by the billing flow when a customer or service of the selection has no as
 are; the others get suggestions by name similarity, the best one highlighted so Enter accepts
 it. A service may stay without article: its lines are free text at the tracker's rate.
 
-Dismisses with the core.assign.Resolution to plan with, or None when cancelled.
+Dismisses with the timebill.core.billing.assign.Resolution to plan with, or None when cancelled.
 """
 
 from __future__ import annotations
@@ -21,18 +21,17 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 from textual.worker import Worker
-
-from core import assign
-from core.errors import AuthenticationError, TimebillError
-from core.text import clean, one_line
-from tui.flow_context import BillingContext, Catalog, load_catalog
-from tui.i18n import register, t
-from tui.widgets import numbers
-from tui.widgets.billomat_picker import BillomatPicker, Candidate
-from tui.widgets.localize import localize_bindings
-from tui.widgets.select_table import SelectTable
-from tui.widgets.theme_colors import theme_color
-from tui.widgets.worker_errors import notify_failure
+from timebill.core.billing import assign
+from timebill.core.errors import AuthenticationError, TimebillError
+from timebill.core.text import clean, one_line
+from timebill.tui.flow_context import BillingContext, Catalog, load_catalog
+from timebill.tui.i18n import register, t
+from timebill.tui.widgets import numbers
+from timebill.tui.widgets.billomat_picker import BillomatPicker, Candidate
+from timebill.tui.widgets.localize import localize_bindings
+from timebill.tui.widgets.select_table import SelectTable
+from timebill.tui.widgets.theme_colors import theme_color
+from timebill.tui.widgets.worker_errors import notify_failure
 
 STRINGS = {
     "assign.title": {

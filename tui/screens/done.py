@@ -14,13 +14,12 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Static
-
-from core.billing import BillingResult
-from core.models import InvoicePlan
-from core.text import clean, one_line
-from tui.i18n import register, t
-from tui.widgets.localize import localize_bindings
-from tui.widgets.plan_text import money, period_text
+from timebill.core.billing.transaction import BillingResult
+from timebill.core.models import InvoicePlan
+from timebill.core.text import clean, one_line
+from timebill.tui.i18n import register, t
+from timebill.tui.widgets.localize import localize_bindings
+from timebill.tui.widgets.plan_text import money, period_text
 
 STRINGS = {
     "done.created": {"en": "Draft created", "de": "Entwurf angelegt"},

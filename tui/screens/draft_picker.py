@@ -17,15 +17,14 @@ from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 from textual.worker import Worker
-
-from core.connect import open_billomat
-from core.errors import AuthenticationError, TimebillError
-from core.models import Invoice
-from core.text import clean, one_line
-from tui.i18n import register, t
-from tui.widgets.localize import localize_bindings
-from tui.widgets.plan_text import date_text, money
-from tui.widgets.worker_errors import notify_failure
+from timebill.core.connect import open_billomat
+from timebill.core.errors import AuthenticationError, TimebillError
+from timebill.core.models import Invoice
+from timebill.core.text import clean, one_line
+from timebill.tui.i18n import register, t
+from timebill.tui.widgets.localize import localize_bindings
+from timebill.tui.widgets.plan_text import date_text, money
+from timebill.tui.widgets.worker_errors import notify_failure
 
 STRINGS = {
     "draft_picker.title": {

@@ -23,8 +23,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Label, Select
 from textual.worker import Worker, WorkerState
-
-from core.errors import (
+from timebill.core.errors import (
     AuthenticationError,
     ConfigError,
     NetworkError,
@@ -33,10 +32,10 @@ from core.errors import (
     TimebillError,
     UnknownAccountError,
 )
-from core.models import TimeEntry
-from tui.i18n import register, t
-from tui.widgets.entry_list import EntryList
-from tui.widgets.entry_rows import (
+from timebill.core.models import TimeEntry
+from timebill.tui.i18n import register, t
+from timebill.tui.widgets.entry_list import EntryList
+from timebill.tui.widgets.entry_rows import (
     Choices,
     EntryRow,
     Filters,
@@ -49,10 +48,10 @@ from tui.widgets.entry_rows import (
     refines,
     search_terms,
 )
-from tui.widgets.entry_status import EntryDetail, EntryStatus
-from tui.widgets.filter_panel import FilterPanel
-from tui.widgets.localize import localize_bindings
-from tui.widgets.period_bar import PeriodBar
+from timebill.tui.widgets.entry_status import EntryDetail, EntryStatus
+from timebill.tui.widgets.filter_panel import FilterPanel
+from timebill.tui.widgets.localize import localize_bindings
+from timebill.tui.widgets.period_bar import PeriodBar
 
 STRINGS = {
     "key.entries.search": {"en": "Search", "de": "Suche"},
@@ -358,7 +357,7 @@ class EntriesScreen(Screen[None]):
         self.set_focus(self.query_one(EntryList))
 
     def on_billing_done(self, message: Message) -> None:
-        # tui.flow's BillingDone (matched by name, so this screen does not import the flow):
+        # timebill.tui.flow's BillingDone (matched by name, so this screen does not import the flow):
         # invoices were created or entries released, so the states shown are stale.
         message.stop()
         self.reload()

@@ -17,9 +17,8 @@ from textual.containers import Vertical, VerticalScroll
 from textual.dom import DOMNode
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Label, Static
-
-from tui.i18n import register, t
-from tui.widgets.localize import localize_bindings
+from timebill.tui.i18n import register, t
+from timebill.tui.widgets.localize import localize_bindings
 
 STRINGS = {
     "help.title": {"en": "Keys", "de": "Tasten"},
@@ -89,14 +88,14 @@ def _our_actions(cls: type) -> set[str]:
     as scrolling sideways or copying text)."""
     actions = set()
     for base in cls.__mro__:
-        if base.__module__.startswith("tui."):
+        if base.__module__.startswith("timebill.tui."):
             for binding in base.__dict__.get("BINDINGS", []):
                 actions.add(binding.action if isinstance(binding, Binding) else binding[1])
     return actions
 
 
 def _ours(node: DOMNode) -> bool:
-    return type(node).__module__.startswith("tui.")
+    return type(node).__module__.startswith("timebill.tui.")
 
 
 class HelpScreen(ModalScreen[None]):

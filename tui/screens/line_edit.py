@@ -1,6 +1,6 @@
 """A small dialog to change one invoice line's title, description, quantity or price.
 
-Each changed field is checked on its own through core.invoicing.edit_line, so a mistake is
+Each changed field is checked on its own through timebill.core.invoicing.builder.edit_line, so a mistake is
 marked at the field it is in; nothing is applied while any field is invalid. Dismisses with the
 edited plan, or None when cancelled."""
 
@@ -16,12 +16,11 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static, TextArea
-
-from core.invoicing import PlanError, edit_line
-from core.models import InvoicePlan
-from tui.i18n import register, t
-from tui.widgets import numbers
-from tui.widgets.localize import localize_bindings
+from timebill.core.invoicing.builder import PlanError, edit_line
+from timebill.core.models import InvoicePlan
+from timebill.tui.i18n import register, t
+from timebill.tui.widgets import numbers
+from timebill.tui.widgets.localize import localize_bindings
 
 STRINGS = {
     "line_edit.title": {"en": "Edit line {number}", "de": "Position {number} bearbeiten"},

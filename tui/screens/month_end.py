@@ -20,24 +20,23 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 from textual.worker import Worker
-
-from core.commands.invoice import invoice_url
-from core.connect import open_source
-from core.errors import AuthenticationError, TimebillError
-from core.invoicing import Assignments
-from core.models import TimeEntry
-from core.text import clean, one_line
-from tui.flow_context import BillingContext, customers_of, load_catalog, services_of
-from tui.i18n import register, t
-from tui.month_end_queue import QueueRow, create_reviewed, next_open, plan_queue
-from tui.widgets import numbers
-from tui.widgets.deleted_drafts import DeletedDrafts
-from tui.widgets.localize import localize_bindings
-from tui.widgets.plan_text import date_text
-from tui.widgets.progress_panel import ProgressPanel
-from tui.widgets.queue_cells import mapping_cell, state_cell
-from tui.widgets.select_table import SelectTable
-from tui.widgets.worker_errors import notify_failure
+from timebill.core.cli.invoice import invoice_url
+from timebill.core.connect import open_source
+from timebill.core.errors import AuthenticationError, TimebillError
+from timebill.core.invoicing.builder import Assignments
+from timebill.core.models import TimeEntry
+from timebill.core.text import clean, one_line
+from timebill.tui.flow_context import BillingContext, customers_of, load_catalog, services_of
+from timebill.tui.i18n import register, t
+from timebill.tui.month_end_queue import QueueRow, create_reviewed, next_open, plan_queue
+from timebill.tui.widgets import numbers
+from timebill.tui.widgets.deleted_drafts import DeletedDrafts
+from timebill.tui.widgets.localize import localize_bindings
+from timebill.tui.widgets.plan_text import date_text
+from timebill.tui.widgets.progress_panel import ProgressPanel
+from timebill.tui.widgets.queue_cells import mapping_cell, state_cell
+from timebill.tui.widgets.select_table import SelectTable
+from timebill.tui.widgets.worker_errors import notify_failure
 
 STRINGS = {
     "month_end.title": {
@@ -301,7 +300,7 @@ class MonthEndScreen(Screen[bool]):
             self.dismiss(self.changed)
 
     def action_review(self) -> None:
-        from tui.screens.preview import PreviewOutcome
+        from timebill.tui.screens.preview import PreviewOutcome
 
         row = self.current
         if row is None or self.busy or row.kind != "plan" or row.plan is None:
@@ -331,9 +330,9 @@ class MonthEndScreen(Screen[bool]):
     @work(exclusive=True, group="month-end-walk", exit_on_error=False)
     async def walk(self, index: int | None) -> None:
         """Preview, confirm, next: one customer after another until the user stops."""
-        from tui.screens.assign import AssignScreen
-        from tui.screens.done import DoneScreen
-        from tui.screens.preview import PreviewScreen
+        from timebill.tui.screens.assign import AssignScreen
+        from timebill.tui.screens.done import DoneScreen
+        from timebill.tui.screens.preview import PreviewScreen
 
         context = self.context
         while index is not None:

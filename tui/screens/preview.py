@@ -1,6 +1,6 @@
 """Preview: the invoice plan for one Billomat client, as it will be created.
 
-Grouping (g) and rounding (r, R) rebuild the lines at once with core.invoicing.build_plan (pure,
+Grouping (g) and rounding (r, R) rebuild the lines at once with timebill.core.invoicing.builder.build_plan (pure,
 no network); Enter edits a line; d chooses a new draft or one of the client's drafts; a reopens
 the assignments; c creates the draft in a worker that is never cancelled half-way (the action
 is disabled while it runs) and shows the marking of the entries as progress.
@@ -23,25 +23,30 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 from textual.worker import Worker
-
-from core import assign
-from core.billing import BillingResult
-from core.connect import open_billomat, open_source
-from core.errors import AuthenticationError, TimebillError
-from core.invoicing import Assignments, PlanError, PlanOptions, SkippedEntry, build_plan
-from core.models import InvoicePlan, TimeEntry
-from core.text import clean, one_line
-from tui.flow_context import BillingContext, customers_of, services_of
-from tui.flow_create import Created, create_plan
-from tui.i18n import register, t
-from tui.screens.draft_picker import DraftChoice, DraftPickerScreen
-from tui.screens.line_edit import LineEditScreen
-from tui.widgets import numbers
-from tui.widgets.localize import localize_bindings
-from tui.widgets.plan_table import PlanTable
-from tui.widgets.plan_text import options_text, period_text, skipped_text, totals_text
-from tui.widgets.progress_panel import ProgressPanel
-from tui.widgets.worker_errors import notify_failure
+from timebill.core.billing import assign
+from timebill.core.billing.transaction import BillingResult
+from timebill.core.connect import open_billomat, open_source
+from timebill.core.errors import AuthenticationError, TimebillError
+from timebill.core.invoicing.builder import (
+    Assignments,
+    PlanError,
+    PlanOptions,
+    SkippedEntry,
+    build_plan,
+)
+from timebill.core.models import InvoicePlan, TimeEntry
+from timebill.core.text import clean, one_line
+from timebill.tui.flow_context import BillingContext, customers_of, services_of
+from timebill.tui.flow_create import Created, create_plan
+from timebill.tui.i18n import register, t
+from timebill.tui.screens.draft_picker import DraftChoice, DraftPickerScreen
+from timebill.tui.screens.line_edit import LineEditScreen
+from timebill.tui.widgets import numbers
+from timebill.tui.widgets.localize import localize_bindings
+from timebill.tui.widgets.plan_table import PlanTable
+from timebill.tui.widgets.plan_text import options_text, period_text, skipped_text, totals_text
+from timebill.tui.widgets.progress_panel import ProgressPanel
+from timebill.tui.widgets.worker_errors import notify_failure
 
 STRINGS = {
     "preview.entries": {"en": "{count} entries, {hours} h", "de": "{count} Einträge, {hours} Std."},
@@ -294,7 +299,7 @@ class PreviewScreen(Screen[PreviewOutcome | None]):
         )
 
     def action_assign(self) -> None:
-        from tui.screens.assign import AssignScreen
+        from timebill.tui.screens.assign import AssignScreen
 
         def assigned(resolution: assign.Resolution | None) -> None:
             if resolution is not None:
@@ -345,7 +350,7 @@ class PreviewScreen(Screen[PreviewOutcome | None]):
 
     # -- creating --------------------------------------------------------------------------
     def _progress(self, stage: str, done: int, total: int) -> None:
-        # Called by core.billing inside the worker, which runs on this event loop: a message
+        # Called by timebill.core.billing.transaction inside the worker, which runs on this event loop: a message
         # is all it takes to update the bar between two requests.
         self.post_message(self.Progress(stage, done, total))
 

@@ -1,6 +1,6 @@
 """Connection setup: the time tracker (mite or clockodo), Billomat and the default VAT rate.
 
-The form becomes settings through `Settings.with_changes` (tui.screens.setup_form), so every
+The form becomes settings through `Settings.with_changes` (timebill.tui.screens.setup_form), so every
 value is checked by the settings module and its message is shown at the field it is about.
 "Test" asks each service in its own worker and shows that service's answer beside it, writing
 nothing. "Save" writes only a form that is valid as a whole. Values that come from TIMEBILL_*
@@ -24,14 +24,20 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Input, Label, RadioButton, RadioSet, Static
 from textual.worker import Worker
-
-from core.connect import open_billomat, open_source
-from core.errors import ConfigError, TimebillError
-from core.http import redact, reveal
-from core.settings import SECRET_KEYS, TRACKERS, Settings, env_var, load_settings, save_settings
-from core.text import one_line
-from tui.i18n import register, t
-from tui.screens.setup_form import (
+from timebill.core.connect import open_billomat, open_source
+from timebill.core.errors import ConfigError, TimebillError
+from timebill.core.http import redact, reveal
+from timebill.core.settings.model import (
+    SECRET_KEYS,
+    TRACKERS,
+    Settings,
+    env_var,
+    load_settings,
+    save_settings,
+)
+from timebill.core.text import one_line
+from timebill.tui.i18n import register, t
+from timebill.tui.screens.setup_form import (
     BY_KEY,
     FIELDS,
     SERVICE_TITLES,
@@ -43,8 +49,8 @@ from tui.screens.setup_form import (
     from_environment,
     initial_value,
 )
-from tui.widgets.localize import localize_bindings
-from tui.widgets.worker_errors import notify_failure
+from timebill.tui.widgets.localize import localize_bindings
+from timebill.tui.widgets.worker_errors import notify_failure
 
 STRINGS = {
     "setup.title": {"en": "Connections", "de": "Verbindungen"},

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from core.errors import (
+from timebill.core.errors import (
     AuthenticationError,
     ConfigError,
     NetworkError,
@@ -20,11 +20,17 @@ from core.errors import (
     TimebillError,
     UnknownAccountError,
 )
-from core.http import reveal
-from core.models import Account
-from core.settings import DEFAULT_VAT, SECRET_KEYS, InvalidSettingsError, Problem, Settings
-from core.text import one_line
-from tui.i18n import register, t
+from timebill.core.http import reveal
+from timebill.core.models import Account
+from timebill.core.settings.model import (
+    DEFAULT_VAT,
+    SECRET_KEYS,
+    InvalidSettingsError,
+    Problem,
+    Settings,
+)
+from timebill.core.text import one_line
+from timebill.tui.i18n import register, t
 
 STRINGS = {
     "setup.required": {"en": "Required: enter a value.", "de": "Pflichtfeld: bitte ausfüllen."},

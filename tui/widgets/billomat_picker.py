@@ -18,11 +18,10 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import Input, OptionList
 from textual.widgets.option_list import Option
-
-from core.assign import name_key
-from core.text import one_line
-from tui.i18n import register, t
-from tui.widgets.localize import localize_bindings
+from timebill.core.billing.assign import name_key
+from timebill.core.text import one_line
+from timebill.tui.i18n import register, t
+from timebill.tui.widgets.localize import localize_bindings
 
 STRINGS = {
     "picker.placeholder": {

@@ -17,17 +17,16 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import DataTable, Static
 from textual.worker import Worker
-
-from core.billing import deleted_drafts, release
-from core.connect import open_billomat, open_source
-from core.errors import TimebillError
-from core.journal import PlanRecord
-from core.text import clean, one_line
-from tui.flow_context import BillingContext
-from tui.i18n import register, t
-from tui.widgets.localize import localize_bindings
-from tui.widgets.plan_text import money
-from tui.widgets.worker_errors import notify_failure
+from timebill.core.billing.journal import PlanRecord
+from timebill.core.billing.transaction import deleted_drafts, release
+from timebill.core.connect import open_billomat, open_source
+from timebill.core.errors import TimebillError
+from timebill.core.text import clean, one_line
+from timebill.tui.flow_context import BillingContext
+from timebill.tui.i18n import register, t
+from timebill.tui.widgets.localize import localize_bindings
+from timebill.tui.widgets.plan_text import money
+from timebill.tui.widgets.worker_errors import notify_failure
 
 STRINGS = {
     "deleted.title": {

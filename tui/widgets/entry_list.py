@@ -21,10 +21,9 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
-
-from tui.i18n import register, t
-from tui.widgets import numbers
-from tui.widgets.entry_rows import (
+from timebill.tui.i18n import register, t
+from timebill.tui.widgets import numbers
+from timebill.tui.widgets.entry_rows import (
     BILLED,
     IN_PROGRESS,
     NOT_BILLABLE,
@@ -33,7 +32,7 @@ from tui.widgets.entry_rows import (
     EntryRow,
     Selection,
 )
-from tui.widgets.localize import localize_bindings
+from timebill.tui.widgets.localize import localize_bindings
 
 STRINGS = {
     "entry_list.col.date": {"en": "Date", "de": "Datum"},

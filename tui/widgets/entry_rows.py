@@ -18,9 +18,9 @@ from functools import lru_cache
 from operator import attrgetter
 from typing import Literal
 
-from core.commands.entries import entry_amount
-from core.models import TimeEntry
-from core.text import one_line
+from timebill.core.cli.entries import entry_amount
+from timebill.core.models import TimeEntry
+from timebill.core.text import one_line
 
 OPEN = "open"
 NOT_BILLABLE = "not_billable"

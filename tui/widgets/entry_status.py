@@ -7,10 +7,9 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Label, Static
-
-from tui.i18n import register, t
-from tui.widgets import numbers
-from tui.widgets.entry_rows import EntryRow, Selection
+from timebill.tui.i18n import register, t
+from timebill.tui.widgets import numbers
+from timebill.tui.widgets.entry_rows import EntryRow, Selection
 
 STRINGS = {
     "status.shown": {"en": "{shown} of {total} entries", "de": "{shown} von {total} Einträgen"},

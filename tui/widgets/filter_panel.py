@@ -15,9 +15,8 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.widgets import Checkbox, Label, Select
-
-from tui.i18n import register, t
-from tui.widgets.entry_rows import KINDS, Choices, EntryRow, Filters, choices
+from timebill.tui.i18n import register, t
+from timebill.tui.widgets.entry_rows import KINDS, Choices, EntryRow, Filters, choices
 
 STRINGS = {
     "filters.title": {"en": "Filters", "de": "Filter"},

@@ -10,8 +10,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from textual.dom import DOMNode
-
-from tui.i18n import t
+from timebill.tui.i18n import t
 
 
 def localize_bindings(node: DOMNode) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
 
-from tui.i18n import language
+from timebill.tui.i18n import language
 
 CENT = Decimal("0.01")
 _GERMAN = str.maketrans(",.", ".,")

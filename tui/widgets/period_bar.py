@@ -14,9 +14,8 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.message import Message
 from textual.widgets import Input, Label, Select
-
-from core.periods import PRESETS, PeriodError, parse_date
-from tui.i18n import language, register, t
+from timebill.core.periods import PRESETS, PeriodError, parse_date
+from timebill.tui.i18n import language, register, t
 
 STRINGS = {
     "period.this-month": {"en": "This month", "de": "Dieser Monat"},

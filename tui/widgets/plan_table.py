@@ -5,13 +5,12 @@ from __future__ import annotations
 
 from rich.text import Text
 from textual.events import Resize
-
-from core.models import InvoiceLine, InvoicePlan
-from core.text import one_line
-from tui.i18n import register, t
-from tui.widgets import numbers
-from tui.widgets.plan_text import percent
-from tui.widgets.select_table import SelectTable
+from timebill.core.models import InvoiceLine, InvoicePlan
+from timebill.core.text import one_line
+from timebill.tui.i18n import register, t
+from timebill.tui.widgets import numbers
+from timebill.tui.widgets.plan_text import percent
+from timebill.tui.widgets.select_table import SelectTable
 
 STRINGS = {
     "plan.col.number": {"en": "#", "de": "#"},

@@ -9,12 +9,11 @@ from collections.abc import Sequence
 from decimal import Decimal
 
 from rich.text import Text
-
-from core.invoicing import PlanOptions, SkippedEntry
-from core.models import InvoicePlan
-from core.text import one_line
-from tui.i18n import language, register, t
-from tui.widgets import numbers
+from timebill.core.invoicing.builder import PlanOptions, SkippedEntry
+from timebill.core.models import InvoicePlan
+from timebill.core.text import one_line
+from timebill.tui.i18n import language, register, t
+from timebill.tui.widgets import numbers
 
 STRINGS = {
     "plan.net": {"en": "Net", "de": "Netto"},

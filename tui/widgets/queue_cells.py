@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from rich.text import Text
 from textual.dom import DOMNode
-
-from tui.i18n import register, t
-from tui.month_end_queue import QueueRow
-from tui.widgets.theme_colors import theme_color
+from timebill.tui.i18n import register, t
+from timebill.tui.month_end_queue import QueueRow
+from timebill.tui.widgets.theme_colors import theme_color
 
 STRINGS = {
     "queue.mapping.assigned": {"en": "✓ client", "de": "✓ Kunde"},

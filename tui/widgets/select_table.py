@@ -8,8 +8,7 @@ from dataclasses import replace
 
 from rich.text import Text
 from textual.widgets import DataTable
-
-from tui.i18n import t
+from timebill.tui.i18n import t
 
 
 class SelectTable(DataTable[Text]):

@@ -7,9 +7,8 @@ import logging
 
 from textual.widget import Widget
 from textual.worker import Worker, WorkerState
-
-from core.text import clean
-from tui.i18n import register, t
+from timebill.core.text import clean
+from timebill.tui.i18n import register, t
 
 STRINGS = {
     "worker.failed": {"en": "Something went wrong", "de": "Etwas ist schiefgegangen"},

@@ -5,7 +5,7 @@ Where a value comes from, highest first:
 1. explicit values: `load_settings(**overrides)` (CLI flags), `Settings(...)`, `with_changes()`;
 2. the environment: `TIMEBILL_TRACKER`, `TIMEBILL_MITE__API_KEY`, `TIMEBILL_INVOICE__DEFAULT_VAT`,
    ... (prefix `TIMEBILL_`, sections joined with `__`; empty or blank variables are ignored);
-3. the config file (`core.paths.config_file()`, `TIMEBILL_CONFIG` to move it);
+3. the config file (`timebill.core.settings.paths.config_file()`, `TIMEBILL_CONFIG` to move it);
 4. the defaults below.
 
 Sections merge key by key: `TIMEBILL_MITE__API_KEY` replaces only `[mite] api_key`. No `.env`
@@ -18,8 +18,8 @@ an environment variable shadows the key. Errors are `ConfigError`s that start wi
 `save_settings` writes the file's values plus explicit ones, never values that came from the
 environment: an API key can live in `TIMEBILL_MITE__API_KEY` without ever reaching the disk.
 
-The sections and their checks are in `core.settings_schema`, reading and writing the file in
-`core.config_file`; their public names are re-exported here.
+The sections and their checks are in `timebill.core.settings.schema`, reading and writing the file in
+`timebill.core.settings.config_file`; their public names are re-exported here.
 """
 
 from __future__ import annotations
@@ -36,12 +36,11 @@ import pydantic
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 from pydantic_settings.exceptions import SettingsError
-
-from core import paths
-from core.config_file import file_document, read_config_file, write_config_file
-from core.errors import ConfigError
-from core.http import redact
-from core.settings_schema import (
+from timebill.core.errors import ConfigError
+from timebill.core.http import redact
+from timebill.core.settings import paths
+from timebill.core.settings.config_file import file_document, read_config_file, write_config_file
+from timebill.core.settings.schema import (
     DEFAULT_THEME,
     DEFAULT_VAT,
     SECRET_KEYS,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Sequence
 
-from core.text import one_line
+from timebill.core.text import one_line
 
 
 def _cells(ch: str) -> int:

@@ -6,13 +6,13 @@ import asyncio
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from core.connect import TRACKER_TITLES, open_billomat, open_source
-from core.errors import TimebillError
-from core.models import Account
-from core.text import clean, one_line
+from timebill.core.connect import TRACKER_TITLES, open_billomat, open_source
+from timebill.core.errors import TimebillError
+from timebill.core.models import Account
+from timebill.core.text import clean, one_line
 
 if TYPE_CHECKING:
-    from core.settings import Settings
+    from timebill.core.settings.model import Settings
 
 Row = tuple[str, bool, str]
 

@@ -1,6 +1,6 @@
 """Entries -> invoice lines: grouping, splitting by rate, rounding, rates, taxes, line texts.
 
-Used by core.invoicing (where the rules are summarised); pure, no I/O."""
+Used by timebill.core.invoicing.builder (where the rules are summarised); pure, no I/O."""
 
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from core import invoice_text as text
-from core.invoicing_errors import PlanError, RateMissingError
-from core.invoicing_models import Assignments, PlanOptions
-from core.models import Article, InvoiceLine, Tax, TimeEntry
-from core.money import cents, line_net, plain
+from timebill.core.errors import PlanError, RateMissingError
+from timebill.core.invoicing import texts as text
+from timebill.core.invoicing.models import Assignments, PlanOptions
+from timebill.core.models import Article, InvoiceLine, Tax, TimeEntry
+from timebill.core.money import cents, line_net, plain
 
 SortKey = tuple[object, ...]
 # How many entry ids an error lists before it says "and N more".

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Literal
 
-from core.invoicing_errors import PlanError
+from timebill.core.errors import PlanError
 
 Language = Literal["de", "en"]
 Grouping = Literal["entry", "day", "service", "project", "project_service", "user"]

@@ -16,13 +16,20 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from core import assign, planlock
-from core.billing import BillingResult, create_invoice, deleted_drafts, release, resume
-from core.commands.entries import find_customer
-from core.connect import open_billomat, open_journal, open_source, tracker_account
-from core.errors import TimebillError
-from core.invoice_text import SKIP_MESSAGES
-from core.invoicing import (
+from timebill.core.billing import assign, planlock
+from timebill.core.billing.journal import Journal
+from timebill.core.billing.transaction import (
+    BillingResult,
+    create_invoice,
+    deleted_drafts,
+    release,
+    resume,
+)
+from timebill.core.cli.entries import find_customer
+from timebill.core.cli.plan_view import money, render_plan
+from timebill.core.connect import open_billomat, open_journal, open_source, tracker_account
+from timebill.core.errors import TimebillError
+from timebill.core.invoicing.builder import (
     NothingToBillError,
     PlanOptions,
     PlanResult,
@@ -30,11 +37,10 @@ from core.invoicing import (
     build_plan,
     open_entries,
 )
-from core.journal import Journal
-from core.models import Article, BillomatClient, Customer, Service, Tax, TimeEntry
-from core.periods import resolve as resolve_period
-from core.plan_view import money, render_plan
-from core.text import clean, one_line
+from timebill.core.invoicing.texts import SKIP_MESSAGES
+from timebill.core.models import Article, BillomatClient, Customer, Service, Tax, TimeEntry
+from timebill.core.periods import resolve as resolve_period
+from timebill.core.text import clean, one_line
 
 EXIT_OK, EXIT_FAILED, EXIT_NOTHING, EXIT_UNFINISHED, EXIT_DECLINED = 0, 1, 3, 4, 5
 
@@ -159,7 +165,7 @@ async def _invoice(settings: Any, args: argparse.Namespace, journal: Journal, as
     async with open_source(settings) as source, open_billomat(settings) as billomat:
         customers, services = await asyncio.gather(source.customers(), source.services())
         if args.all_customers:
-            from core.commands.month_end import month_end
+            from timebill.core.cli.month_end import month_end
 
             return await month_end(
                 source=source,
@@ -296,7 +302,7 @@ def _plan(
 
 def elsewhere(journal: Journal, account: str, skipped: Sequence[SkippedEntry]) -> int:
     """How many of the skipped in-progress entries another timebill session (another SSH
-    login, the app) is billing right now: their plan's lock is held (core.planlock)."""
+    login, the app) is billing right now: their plan's lock is held (timebill.core.billing.planlock)."""
     waiting = {item.entry_id for item in skipped if item.reason == "in_progress"}
     if not waiting:
         return 0

@@ -23,7 +23,7 @@ Rules a reviewer should know (each guarded by tests/test_invoicing*.py):
   unit_price = amount / quantity when that is exact in cents, else 1 × amount), always free
   text (article_id None) so an hourly article's values are never copied onto them.
 - Lines are ordered by group (date for "entry"/"day", names otherwise), then article, rate;
-  lump sums follow by date. Totals come from core.money, the rule the emulator shares.
+  lump sums follow by date. Totals come from timebill.core.money, the rule the emulator shares.
 """
 
 from __future__ import annotations
@@ -35,11 +35,10 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Literal
 
-from core import invoice_text as text
-from core.invoice_text import Grouping, Language, RoundPer
-from core.invoicing_errors import NothingToBillError, PlanError, RateMissingError
-from core.invoicing_lines import LineBuilder
-from core.invoicing_models import (
+from timebill.core.errors import NothingToBillError, PlanError, RateMissingError
+from timebill.core.invoicing import texts as text
+from timebill.core.invoicing.lines import LineBuilder
+from timebill.core.invoicing.models import (
     MARKER_PREFIX,
     Assignments,
     ClientFailure,
@@ -50,8 +49,9 @@ from core.invoicing_models import (
     SkipReason,
     UnassignedCustomer,
 )
-from core.models import BillomatClient, InvoiceLine, InvoicePlan, TimeEntry
-from core.money import line_net, totals
+from timebill.core.invoicing.texts import Grouping, Language, RoundPer
+from timebill.core.models import BillomatClient, InvoiceLine, InvoicePlan, TimeEntry
+from timebill.core.money import line_net, totals
 
 __all__ = [
     "Assignments",

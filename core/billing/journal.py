@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from core.errors import TimebillError
-from core.models import InvoicePlan
+from timebill.core.errors import TimebillError
+from timebill.core.models import InvoicePlan
 
 SCHEMA_VERSION = 1
 ACTIVE_STATES = ("pending", "created", "done")

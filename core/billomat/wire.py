@@ -13,9 +13,16 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
-
-from core.errors import ServerError
-from core.models import Article, BillomatClient, Invoice, InvoiceLine, InvoicePlan, Tax, Unit
+from timebill.core.errors import ServerError
+from timebill.core.models import (
+    Article,
+    BillomatClient,
+    Invoice,
+    InvoiceLine,
+    InvoicePlan,
+    Tax,
+    Unit,
+)
 
 SERVICE = "billomat"
 
@@ -39,7 +46,7 @@ class InvoiceItem(BaseModel):
     reduction: str = ""
     total_net: Decimal = Decimal(0)
     total_gross: Decimal = Decimal(0)
-    # A line's own marker (core.billing marks lines added to an existing draft).
+    # A line's own marker (timebill.core.billing.transaction marks lines added to an existing draft).
     customfield: str = ""
 
 

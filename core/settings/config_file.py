@@ -2,7 +2,7 @@
 keys) and writing it atomically with private permissions.
 
 Only bytes and TOML live here; what the keys mean and how the file is layered with the
-environment is `core.settings`.
+environment is `timebill.core.settings.model`.
 """
 
 from __future__ import annotations
@@ -19,8 +19,7 @@ from typing import Any
 
 import tomli_w
 from pydantic import BaseModel, SecretStr
-
-from core.errors import ConfigError
+from timebill.core.errors import ConfigError
 
 HEADER = "# timebill settings. This file holds API keys: keep it private (mode 0600).\n\n"
 

@@ -1,6 +1,6 @@
 """The settings schema: the sections of the config file, their keys and how each value is checked.
 
-Every key's docstring is the user's documentation of it. `core.settings` layers these sections
+Every key's docstring is the user's documentation of it. `timebill.core.settings.model` layers these sections
 (file, environment, explicit values) into `Settings` and turns validation errors into messages.
 
 `base_url` replaces a service's host only (https://ACCOUNT.mite.de, https://my.clockodo.com,
@@ -17,9 +17,8 @@ from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, SecretStr
-
-from core.errors import ConfigError
-from core.http import check_base_url
+from timebill.core.errors import ConfigError
+from timebill.core.http import check_base_url
 
 TRACKERS = ("mite", "clockodo")
 DEFAULT_VAT = Decimal("19")

@@ -10,11 +10,11 @@ import re
 from collections.abc import Sequence
 from decimal import ROUND_HALF_UP, Decimal
 
-from core.errors import AuthenticationError, NotFoundError, TimebillError
-from core.models import Customer, TimeEntry
-from core.sources.base import TimeSource
-from core.table import render
-from core.text import clean
+from timebill.core.cli.table import render
+from timebill.core.errors import AuthenticationError, NotFoundError, TimebillError
+from timebill.core.models import Customer, TimeEntry
+from timebill.core.sources.base import TimeSource
+from timebill.core.text import clean
 
 FIELDS = tuple(TimeEntry.model_fields)
 CENT = Decimal("0.01")

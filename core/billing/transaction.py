@@ -9,7 +9,7 @@
 A failure or a kill at any step leaves the plan pending or created; `resume` finishes it: a
 pending plan is first looked up in Billomat by its marker, so a draft whose answer was lost is
 found instead of created twice; a created plan finishes its marking (marking is idempotent).
-Whoever works on a plan holds its lock (core.planlock), so a `resume` in a second session
+Whoever works on a plan holds its lock (timebill.core.billing.planlock), so a `resume` in a second session
 leaves alone a plan the first is still creating.
 """
 
@@ -21,11 +21,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from core import planlock
-from core.errors import NetworkError, NotFoundError, ServerError, TimebillError
-from core.journal import Journal, PlanRecord
-from core.models import Invoice, InvoicePlan, MarkResult
-from core.sources.base import TimeSource
+from timebill.core.billing import planlock
+from timebill.core.billing.journal import Journal, PlanRecord
+from timebill.core.errors import NetworkError, NotFoundError, ServerError, TimebillError
+from timebill.core.models import Invoice, InvoicePlan, MarkResult
+from timebill.core.sources.base import TimeSource
 
 # (stage, done, total): stage is "draft" or "marking".
 Progress = Callable[[str, int, int], None]
@@ -76,7 +76,7 @@ async def create_invoice(
     """Record, create, mark, finish. Raises EntriesInProgressError before anything is sent when
     an entry is already held by another plan (this or another timebill session)."""
     # Claimed before it is recorded: a `resume` in another session must not pick the plan up
-    # between the journal entry and the draft request (core.planlock).
+    # between the journal entry and the draft request (timebill.core.billing.planlock).
     with planlock.claim(journal.path, plan.id):
         record = journal.begin(plan, account, into_draft=into_draft)
         return await _finish_claimed(

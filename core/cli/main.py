@@ -14,13 +14,13 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from core import __version__
-from core.commands.invoice_args import add_commands as add_invoice_commands
-from core.errors import TimebillError
+from timebill.core import __version__
+from timebill.core.cli.invoice_args import add_commands as add_invoice_commands
+from timebill.core.errors import TimebillError
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
-# Opens the terminal app: (settings, config path) -> exit code. Passed in by `tui.main`, so that
+# Opens the terminal app: (settings, config path) -> exit code. Passed in by `timebill.tui.main`, so that
 # core never imports the UI and the headless commands never load textual.
 AppLauncher = Callable[[Any, "Path | None"], int]
 
@@ -98,7 +98,7 @@ def main(argv: Sequence[str] | None = None, *, launch_app: AppLauncher | None = 
         _setup_logging(getattr(args, "log_file", None) or os.environ.get("TIMEBILL_LOG"))
         return _run(command, args, launch_app)
     except TimebillError as exc:
-        from core.text import clean
+        from timebill.core.text import clean
 
         # A service's own error text is data: shown, never acted on by the terminal.
         print(f"timebill: {clean(str(exc), keep_newlines=True)}", file=sys.stderr)
@@ -111,20 +111,21 @@ def main(argv: Sequence[str] | None = None, *, launch_app: AppLauncher | None = 
 def _run(command: str, args: argparse.Namespace, launch_app: AppLauncher | None) -> int:
     if command in ("app", "demo") and launch_app is None:
         print(
-            "timebill: the app is started with the `timebill` command (tui.main).", file=sys.stderr
+            "timebill: the app is started with the `timebill` command (timebill.tui.main).",
+            file=sys.stderr,
         )
         return EXIT_USAGE
     if command == "sandbox":
-        from core.sandbox.run import serve
+        from timebill.core.sandbox.run import serve
 
         return serve(args.port, entries=args.entries, seed=args.seed, state=args.state)
     if command == "demo":
-        from core.commands.demo import run_demo
+        from timebill.core.cli.demo import run_demo
 
         assert launch_app is not None
         return run_demo(launch_app, tracker=args.tracker, entries=args.entries)
     if command == "locate":
-        from core.paths import CONFIG_ENV, locations
+        from timebill.core.settings.paths import CONFIG_ENV, locations
 
         if args.config:
             os.environ[CONFIG_ENV] = args.config
@@ -138,7 +139,7 @@ def _run(command: str, args: argparse.Namespace, launch_app: AppLauncher | None)
     if command == "entries":
         return _entries(settings, args)
     if command in ("invoice", "resume", "sync"):
-        from core.commands import invoice
+        from timebill.core.cli import invoice
 
         return invoice.run(command, settings, args)
     assert launch_app is not None
@@ -146,8 +147,8 @@ def _run(command: str, args: argparse.Namespace, launch_app: AppLauncher | None)
 
 
 def _load(args: argparse.Namespace) -> Any:
-    from core.logsetup import add_secrets
-    from core.settings import load_settings
+    from timebill.core.logsetup import add_secrets
+    from timebill.core.settings.model import load_settings
 
     settings = load_settings(Path(args.config) if args.config else None)
     add_secrets(
@@ -164,7 +165,7 @@ def _load(args: argparse.Namespace) -> Any:
 def _check(settings: Any) -> int:
     import asyncio
 
-    from core.commands.check import check
+    from timebill.core.cli.check import check
 
     rows = asyncio.run(check(settings))
     for service, ok, text in rows:
@@ -175,9 +176,9 @@ def _check(settings: Any) -> int:
 def _entries(settings: Any, args: argparse.Namespace) -> int:
     import asyncio
 
-    from core.commands.entries import as_csv, as_json, as_table, fetch
-    from core.connect import open_source
-    from core.periods import resolve
+    from timebill.core.cli.entries import as_csv, as_json, as_table, fetch
+    from timebill.core.connect import open_source
+    from timebill.core.periods import resolve
 
     start, end = resolve(args.start, args.end, args.period)
 
@@ -193,8 +194,8 @@ def _entries(settings: Any, args: argparse.Namespace) -> int:
 
 def _setup_logging(path: str | None) -> None:
     if path:
-        from core.errors import ConfigError
-        from core.logsetup import configure
+        from timebill.core.errors import ConfigError
+        from timebill.core.logsetup import configure
 
         try:
             configure(path)

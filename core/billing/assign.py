@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from core.invoicing import Assignments, PlanOptions
-from core.journal import Journal
-from core.models import Article, BillomatClient, Tax
-from core.text import clean
+from timebill.core.billing.journal import Journal
+from timebill.core.invoicing.builder import Assignments, PlanOptions
+from timebill.core.models import Article, BillomatClient, Tax
+from timebill.core.text import clean
 
 T = TypeVar("T")
 

@@ -6,11 +6,11 @@ from collections import Counter
 from collections.abc import Sequence
 from decimal import Decimal
 
-from core.invoice_text import SKIP_MESSAGES
-from core.invoicing import SkippedEntry
-from core.models import InvoicePlan
-from core.table import render
-from core.text import one_line
+from timebill.core.cli.table import render
+from timebill.core.invoicing.builder import SkippedEntry
+from timebill.core.invoicing.texts import SKIP_MESSAGES
+from timebill.core.models import InvoicePlan
+from timebill.core.text import one_line
 
 
 def money(amount: Decimal, currency: str = "") -> str:

@@ -1,6 +1,6 @@
 """The Billomat adapter: account check, clients, articles, taxes, units, and invoice drafts
-(shared/api/billomat.md). Wire quirks are normalised in `core.billomat_wire`; every request goes
-through `core.http.ServiceClient`, which honours X-Rate-Limit-Remaining/-Reset (300 requests per
+(shared/api/billomat.md). Wire quirks are normalised in `timebill.core.billomat.wire`; every request goes
+through `timebill.core.http.ServiceClient`, which honours X-Rate-Limit-Remaining/-Reset (300 requests per
 15 minutes without a registered app, §2).
 
 Creating a draft is one request with all items nested. A POST is never retried once it went out
@@ -16,10 +16,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import httpx
-
-from core import billomat_wire as wire
-from core.billomat_wire import InvoiceItem
-from core.errors import (
+from timebill.core.billomat import wire as wire
+from timebill.core.billomat.wire import InvoiceItem
+from timebill.core.errors import (
     ConfigError,
     ConflictError,
     NotFoundError,
@@ -27,8 +26,8 @@ from core.errors import (
     UnknownAccountError,
     ValidationError,
 )
-from core.http import RetryPolicy, ServiceClient, json_error_text, reveal
-from core.models import (
+from timebill.core.http import RetryPolicy, ServiceClient, json_error_text, reveal
+from timebill.core.models import (
     Account,
     Article,
     BillomatClient,

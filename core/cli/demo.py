@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from core.sandbox.server import SandboxServer
+from timebill.core.sandbox.server import SandboxServer
 
 
 def demo_config(server: SandboxServer, tracker: str) -> dict[str, Any]:
@@ -45,7 +45,7 @@ def run_demo(
     tracker: str = "mite",
     entries: int | None = None,
 ) -> int:
-    from core.settings import load_settings, save_settings
+    from timebill.core.settings.model import load_settings, save_settings
 
     with (
         tempfile.TemporaryDirectory(prefix="timebill-demo-") as folder,

@@ -10,9 +10,10 @@ import argparse
 import asyncio
 from typing import Any
 
-from core import assign
-from core.billing import BillingError, create_invoice
-from core.commands.invoice import (
+from timebill.core.billing import assign
+from timebill.core.billing.journal import EntriesInProgressError, Journal
+from timebill.core.billing.transaction import BillingError, create_invoice
+from timebill.core.cli.invoice import (
     EXIT_FAILED,
     EXIT_NOTHING,
     EXIT_OK,
@@ -24,11 +25,10 @@ from core.commands.invoice import (
     say,
     warn,
 )
-from core.errors import TimebillError
-from core.invoicing import PlanOptions, plans_by_client
-from core.journal import EntriesInProgressError, Journal
-from core.plan_view import money, render_plan
-from core.text import clean
+from timebill.core.cli.plan_view import money, render_plan
+from timebill.core.errors import TimebillError
+from timebill.core.invoicing.builder import PlanOptions, plans_by_client
+from timebill.core.text import clean
 
 
 async def month_end(

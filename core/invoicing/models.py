@@ -1,4 +1,4 @@
-"""Options, assignments and results of the invoice builder (core.invoicing re-exports them)."""
+"""Options, assignments and results of the invoice builder (timebill.core.invoicing.builder re-exports them)."""
 
 from __future__ import annotations
 
@@ -7,11 +7,10 @@ from decimal import Decimal
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
-
-from core import invoice_text as text
-from core.invoice_text import Grouping, Language, RoundPer
-from core.invoicing_errors import PlanError
-from core.models import Article, BillomatClient, InvoicePlan, Tax, TimeEntry
+from timebill.core.errors import PlanError
+from timebill.core.invoicing import texts as text
+from timebill.core.invoicing.texts import Grouping, Language, RoundPer
+from timebill.core.models import Article, BillomatClient, InvoicePlan, Tax, TimeEntry
 
 SkipReason = Literal[
     "duplicate",
@@ -46,7 +45,7 @@ class PlanOptions(BaseModel):
     """A fixed hourly rate for this client, before anything else."""
     language: Language = "de"
     title_template: str | None = None
-    """Line title; None: a default that fits the grouping (see core.invoice_text)."""
+    """Line title; None: a default that fits the grouping (see timebill.core.invoicing.texts)."""
     description_template: str = text.DEFAULT_DESCRIPTION
     lumpsum_title_template: str = text.DEFAULT_LUMPSUM_TITLE
     invoice_title_template: str | None = None

@@ -1,0 +1,1 @@
+"""The Billomat adapter: drafts, items, clients and articles over the documented REST API."""

@@ -1,1 +1,0 @@
-"""Headless commands behind `timebill <command>`. None of them imports textual."""

@@ -1,0 +1,1 @@
+"""Settings: the TOML config file, the environment, paths and the validated model."""
