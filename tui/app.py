@@ -19,6 +19,7 @@ from typing import Any, ClassVar
 from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
+from textual.command import CommandPalette
 from textual.screen import Screen
 from textual.theme import Theme
 from textual.worker import Worker, WorkerState
@@ -28,6 +29,7 @@ from timebill.core.models import TimeEntry
 from timebill.core.settings import paths
 from timebill.core.settings.model import Settings, save_settings
 from timebill.tui.i18n import detect_language, register, set_language, t
+from timebill.tui.screens.confirm import ConfirmScreen
 from timebill.tui.screens.entries import EntriesScreen, Loader
 from timebill.tui.screens.help import HelpScreen
 from timebill.tui.themes import install_themes, problems_message, resolve_theme
@@ -94,6 +96,16 @@ STRINGS = {
     "app.unexpected_text": {
         "en": "{kind}: {message}",
         "de": "{kind}: {message}",
+    },
+    "app.quit.title": {"en": "Quit timebill?", "de": "timebill beenden?"},
+    "app.quit.yes": {"en": "quit", "de": "beenden"},
+    "app.quit.lost": {
+        "en": "Quitting now loses:",
+        "de": "Beim Beenden geht verloren:",
+    },
+    "app.palette.placeholder": {
+        "en": "Search for commands…",
+        "de": "Befehle suchen…",
     },
     "app.resume_busy": {
         "en": "Resuming invoices is already running.",
@@ -304,6 +316,40 @@ class TimebillApp(App[None]):
         yield SystemCommand(t("cmd.resume"), t("cmd.resume_help"), self.action_resume_invoices)
         yield SystemCommand(t("cmd.help"), t("cmd.help_help"), self.action_help)
         yield SystemCommand(t("cmd.quit"), t("cmd.quit_help"), self.action_quit)
+
+    def action_command_palette(self) -> None:
+        # Textual's own prompt is English only.
+        if self.use_command_palette and not CommandPalette.is_open(self):
+            self.push_screen(
+                CommandPalette(id="--command-palette", placeholder=t("app.palette.placeholder"))
+            )
+
+    def work_at_risk(self) -> list[str]:
+        """What quitting now would lose, from every screen on the stack (`work_at_risk()` of
+        each screen that has one: assignments chosen, edited lines, reviewed drafts, a create
+        under way)."""
+        lost: list[str] = []
+        for screen in self.screen_stack:
+            check = getattr(screen, "work_at_risk", None)
+            reason = check() if callable(check) else None
+            if reason:
+                lost.append(reason)
+        return lost
+
+    async def action_quit(self) -> None:
+        if isinstance(self.screen, ConfirmScreen):
+            return  # only Enter answers a question
+        lost = self.work_at_risk()
+        if not lost:
+            self.exit()
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.exit()
+
+        lines = [t("app.quit.lost"), *(f"• {reason}" for reason in lost)]
+        self.push_screen(ConfirmScreen(t("app.quit.title"), lines, t("app.quit.yes")), answered)
 
     def action_help(self) -> None:
         if isinstance(self.screen, HelpScreen):

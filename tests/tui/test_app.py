@@ -68,6 +68,9 @@ async def test_german_from_the_locale_and_english_otherwise(
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         assert "Letzter Monat" in screen_text(app)
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        assert "Befehle suchen" in screen_text(app)  # Textual's own prompt is English only
     monkeypatch.setenv("LANG", "en_GB.UTF-8")
     app = make_app(settings, config)
     async with app.run_test(size=SIZE) as pilot:

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from flow_support import FlowApp, errors, load_entries, make_settings, settle
-from textual.widgets import Input
+from textual.widgets import Input, Static
 from timebill.core.billing.journal import Journal
 from timebill.core.billomat.client import Billomat
 from timebill.core.connect import open_billomat, tracker_account
@@ -17,6 +17,7 @@ from timebill.core.invoicing.builder import Assignments, PlanOptions, build_plan
 from timebill.core.sandbox import SandboxServer
 from timebill.core.settings.paths import journal_file
 from timebill.tui.screens.assign import AssignScreen
+from timebill.tui.screens.confirm import ConfirmScreen
 from timebill.tui.screens.done import DoneScreen
 from timebill.tui.screens.draft_picker import DraftPickerScreen
 from timebill.tui.screens.line_edit import LineEditScreen
@@ -138,7 +139,18 @@ async def test_select_assign_preview_create_done(
         assert first.total_net == (first.quantity * Decimal("99.50")).quantize(Decimal("0.01"))
         edited = preview.plan
 
+        # c asks first (client, entries, net, gross); Escape goes back and creates nothing.
         await pilot.press("c")
+        confirm = app.screen
+        assert isinstance(confirm, ConfirmScreen)
+        body = str(confirm.query_one("#confirm-body", Static).render())
+        assert "Hoefer Logistik AG" in body
+        assert f"{len(edited.entry_ids)} entries" in body
+        assert f"{edited.total_net:,.2f}" in body and f"{edited.total_gross:,.2f}" in body
+        await pilot.press("escape")
+        assert app.screen is preview and not preview.creating
+        assert new_invoices(sandbox, before) == []
+        await pilot.press("c", "enter")
         await settle(pilot)
         done = app.screen
         assert isinstance(done, DoneScreen), errors(app)
@@ -199,7 +211,7 @@ async def test_add_to_existing_draft(
         assert preview.into_draft == existing["id"]
         assert existing["invoice_number"] in plain(app, "#preview-options")
         plan = preview.plan
-        await pilot.press("c")
+        await pilot.press("c", "enter")
         await settle(pilot)
         assert isinstance(app.screen, DoneScreen), errors(app)
         assert "added" in plain(app, "#done-heading").lower()
@@ -240,7 +252,7 @@ async def test_clockodo_variant(
 
         # While Billomat has not answered the create, nothing can start it twice or leave.
         held = sandbox.faults.add("hold", service="billomat", method="POST", path="/invoices")
-        await pilot.press("c")
+        await pilot.press("c", "enter")
         assert await asyncio.to_thread(held.arrived.wait, 10)
         assert preview.check_action("create", ()) is None
         assert preview.check_action("back", ()) is None

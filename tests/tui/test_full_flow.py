@@ -20,6 +20,7 @@ from timebill.core.sandbox import SandboxServer
 from timebill.core.settings.model import Settings, load_settings, save_settings
 from timebill.tui.app import TimebillApp
 from timebill.tui.screens.assign import AssignScreen
+from timebill.tui.screens.confirm import ConfirmScreen
 from timebill.tui.screens.done import DoneScreen
 from timebill.tui.screens.draft_picker import DraftPickerScreen
 from timebill.tui.screens.entries import EntriesScreen
@@ -157,7 +158,7 @@ async def bill_and_check(
     assert preview.client_id == HOEFER
     plan = preview.plan
     assert plan is not None and set(plan.entry_ids) == billable
-    await pilot.press("c")
+    await pilot.press("c", "enter")
     await settle(pilot)
     done = app.screen
     assert isinstance(done, DoneScreen), errors(app)
@@ -242,7 +243,7 @@ async def test_add_to_existing_draft_through_the_app(sandbox: SandboxServer, con
         assert preview.into_draft == existing["id"]
         plan = preview.plan
         assert plan is not None and set(plan.entry_ids) == billable
-        await pilot.press("c")
+        await pilot.press("c", "enter")
         await settle(pilot)
         assert isinstance(app.screen, DoneScreen), errors(app)
         assert "added" in screen_text(app).lower()
@@ -273,7 +274,7 @@ async def test_month_end_queue_creates_three_drafts(sandbox: SandboxServer, conf
         await pilot.press("space", "space", "space")
         reviewed = [row for row in queue.rows if row.state == "reviewed"]
         assert len(reviewed) == 3
-        await pilot.press("c")
+        await pilot.press("c", "enter")
         await settle(pilot)
         assert not errors(app)
         assert [row.state for row in reviewed] == ["created"] * 3
@@ -304,3 +305,47 @@ async def test_clockodo_bill_one_customer(sandbox: SandboxServer, config: Path) 
         assert isinstance(app.screen, EntriesScreen)
         assert "clockodo" in screen_text(app)
         await bill_and_check(sandbox, pilot, app, "clockodo")
+
+
+async def test_q_quits_at_once_but_asks_when_assignments_would_be_lost(
+    sandbox: SandboxServer, config: Path
+) -> None:
+    settings = prewritten(sandbox, config, "mite")
+    app = TimebillApp(settings, config, today=TODAY)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await select_customer(pilot, app, "Höfer")
+        await pilot.press("enter")
+        await settle(pilot)
+        assign = app.screen
+        assert isinstance(assign, AssignScreen)
+        await pilot.press("enter")  # Höfer -> Hoefer, chosen on this screen, not saved yet
+        await pilot.press("ctrl+q")
+        confirm = app.screen
+        assert isinstance(confirm, ConfirmScreen)
+        assert "1 assignments chosen" in str(confirm.query_one("#confirm-body", Static).render())
+        await pilot.press("q")  # only Enter answers
+        assert app.screen is confirm
+        await pilot.press("escape")
+        assert app.screen is assign and app.is_running
+        await pilot.press("escape")  # cancel the assignments: nothing left to lose
+        await settle(pilot)
+        assert isinstance(app.screen, EntriesScreen)
+        await pilot.press("q")
+        await pilot.pause()
+        assert not app.is_running
+
+
+async def test_quit_confirmed_leaves(sandbox: SandboxServer, config: Path) -> None:
+    settings = prewritten(sandbox, config, "mite")
+    app = TimebillApp(settings, config, today=TODAY)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await select_customer(pilot, app, "Höfer")
+        await pilot.press("enter")
+        await settle(pilot)
+        await pilot.press("enter", "ctrl+q")
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert not app.is_running

@@ -64,7 +64,7 @@ async def test_queue_create_all_reviewed(sandbox: SandboxServer, settings: Any) 
         await pilot.press("space", "space", "space")
         reviewed = [row for row in screen.rows if row.state == "reviewed"]
         assert len(reviewed) == 3
-        await pilot.press("c")
+        await pilot.press("c", "enter")
         await settle(pilot)
         assert not errors(app)
         assert [row.state for row in reviewed] == ["created"] * 3
@@ -96,7 +96,7 @@ async def test_walk_the_queue_preview_confirm_next(sandbox: SandboxServer, setti
         preview = app.screen
         assert isinstance(preview, PreviewScreen) and preview.queue
         assert preview.client_id == first.client_id
-        await pilot.press("c")
+        await pilot.press("c", "enter")
         await settle(pilot)
         done = app.screen
         assert isinstance(done, DoneScreen), errors(app)
@@ -147,7 +147,7 @@ async def test_deleted_draft_offers_to_release_its_entries(
         screen = app.screen
         assert isinstance(screen, MonthEndScreen)
         row = screen.rows[0]
-        await pilot.press("space", "c")
+        await pilot.press("space", "c", "enter")
         await settle(pilot)
         assert row.state == "created" and row.result is not None
         invoice_id = row.result.invoice_id

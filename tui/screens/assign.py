@@ -43,6 +43,10 @@ STRINGS = {
         "de": "Billomat-Kunden und -Artikel werden geladen…",
     },
     "assign.col.kind": {"en": "Kind", "de": "Art"},
+    "assign.lost": {
+        "en": "{count} assignments chosen on the assignment screen",
+        "de": "{count} auf dem Zuordnungs-Bildschirm gewählte Zuordnungen",
+    },
     "assign.col.tracker": {"en": "In {tracker}", "de": "In {tracker}"},
     "assign.col.billomat": {"en": "In Billomat", "de": "In Billomat"},
     "assign.kind.customer": {"en": "Customer", "de": "Kunde"},
@@ -325,6 +329,10 @@ class AssignScreen(Screen[assign.Resolution | None]):
         else:
             self.notify(t("assign.all_set"), timeout=4, markup=False)
         self.query_one(BillomatPicker).input.focus()
+
+    def work_at_risk(self) -> str | None:
+        changed = sum(1 for item in self.items if item.changed)
+        return t("assign.lost", count=changed) if changed else None
 
     # -- actions ---------------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:

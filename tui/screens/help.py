@@ -29,6 +29,18 @@ STRINGS = {
     "help.section.app": {"en": "Everywhere", "de": "Überall"},
     "help.section.EntriesScreen": {"en": "Entries", "de": "Einträge"},
     "help.section.EntryList": {"en": "In the list", "de": "In der Liste"},
+    "help.section.AssignScreen": {"en": "Assignments", "de": "Zuordnungen"},
+    "help.section.BillomatPicker": {"en": "In the choices", "de": "In der Auswahl"},
+    "help.section.PreviewScreen": {"en": "Preview", "de": "Vorschau"},
+    "help.section.PlanTable": {"en": "In the lines", "de": "In den Positionen"},
+    "help.section.LineEditScreen": {"en": "Edit a line", "de": "Position bearbeiten"},
+    "help.section.DraftPickerScreen": {"en": "Choose a draft", "de": "Entwurf wählen"},
+    "help.section.DoneScreen": {"en": "Done", "de": "Fertig"},
+    "help.section.MonthEndScreen": {"en": "Month-end", "de": "Monatsabschluss"},
+    "help.section.DeletedDrafts": {"en": "Deleted drafts", "de": "Gelöschte Entwürfe"},
+    "help.section.SetupScreen": {"en": "Setup", "de": "Einrichtung"},
+    "help.section.ConfirmScreen": {"en": "Question", "de": "Rückfrage"},
+    "help.section.other": {"en": "On this screen", "de": "Auf diesem Bildschirm"},
     "help.palette": {
         "en": "Command palette: setup, reload, theme, resume invoices",
         "de": "Befehle: Einrichtung, neu laden, Theme, Rechnungen fortsetzen",
@@ -51,9 +63,10 @@ class _Section:
 def _section_title(node: DOMNode, is_app: bool) -> str:
     if is_app:
         return t("help.section.app")
+    # Never a class name: a screen or widget without a title of its own gets a plain one.
     key = f"help.section.{type(node).__name__}"
     text = t(key)
-    return type(node).__name__ if text == key else text
+    return t("help.section.other") if text == key else text
 
 
 def collect_keys(screen: Screen[object]) -> list[_Section]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+from decimal import Decimal
 from typing import Any, ClassVar
 
 from rich.text import Text
@@ -29,6 +30,7 @@ from timebill.core.text import clean, one_line
 from timebill.tui.flow_context import BillingContext, customers_of, load_catalog, services_of
 from timebill.tui.i18n import register, t
 from timebill.tui.month_end_queue import QueueRow, create_reviewed, next_open, plan_queue
+from timebill.tui.screens.confirm import ConfirmScreen
 from timebill.tui.widgets import numbers
 from timebill.tui.widgets.deleted_drafts import DeletedDrafts
 from timebill.tui.widgets.localize import localize_bindings
@@ -87,6 +89,35 @@ STRINGS = {
     "key.month_end.reload": {"en": "Reload", "de": "Neu laden"},
     "key.month_end.back": {"en": "Back", "de": "Zurück"},
 }
+STRINGS.update(
+    {
+        "month_end.confirm.title": {
+            "en": "Create the reviewed drafts?",
+            "de": "Die geprüften Entwürfe anlegen?",
+        },
+        "month_end.confirm.drafts": {
+            "en": "{count} drafts: {names}",
+            "de": "{count} Entwürfe: {names}",
+        },
+        "month_end.confirm.entries": {
+            "en": "{count} entries, {hours} h, then marked billed",
+            "de": "{count} Einträge, {hours} h, danach als abgerechnet markiert",
+        },
+        "month_end.confirm.money": {
+            "en": "Net {net} · gross {gross} {currency}",
+            "de": "Netto {net} · brutto {gross} {currency}",
+        },
+        "month_end.confirm.yes": {"en": "create all", "de": "alle anlegen"},
+        "month_end.lost.reviewed": {
+            "en": "{count} reviewed drafts not created yet",
+            "de": "{count} geprüfte, noch nicht angelegte Entwürfe",
+        },
+        "month_end.lost.creating": {
+            "en": "drafts being created (timebill resume finishes them)",
+            "de": "Entwürfe, die gerade angelegt werden (timebill resume stellt sie fertig)",
+        },
+    }
+)
 register(STRINGS)
 
 
@@ -397,6 +428,12 @@ class MonthEndScreen(Screen[bool]):
                 return
             index = following
 
+    def work_at_risk(self) -> str | None:
+        if self.busy:
+            return t("month_end.lost.creating")
+        reviewed = sum(1 for r in self.rows if r.state == "reviewed")
+        return t("month_end.lost.reviewed", count=reviewed) if reviewed else None
+
     def action_create_all(self) -> None:
         todo = [r for r in self.rows if r.state == "reviewed"]
         if not todo:
@@ -404,10 +441,45 @@ class MonthEndScreen(Screen[bool]):
             return
         if self.busy:
             return
-        self.busy = True
-        self.refresh_bindings()
-        self.query_one(ProgressPanel).begin("", None)
-        self.create_all(todo)
+        # Ask first: each draft locks its entries in the tracker.
+        plans = [r.plan for r in todo if r.plan is not None]
+        net = sum((p.total_net for p in plans), Decimal(0))
+        gross = sum((p.total_gross for p in plans), Decimal(0))
+        currencies = sorted({p.currency for p in plans})
+        lines = [
+            Text(
+                t(
+                    "month_end.confirm.drafts",
+                    count=len(todo),
+                    names=", ".join(one_line(r.name, 24) for r in todo[:4])
+                    + (" …" if len(todo) > 4 else ""),
+                ),
+                style="bold",
+            ),
+            t(
+                "month_end.confirm.entries",
+                count=numbers.count(sum(len(r.entry_ids) for r in todo)),
+                hours=numbers.hours(sum(r.minutes for r in todo), grouping=True),
+            ),
+            t(
+                "month_end.confirm.money",
+                net=numbers.amount(net, grouping=True),
+                gross=numbers.amount(gross, grouping=True),
+                currency="/".join(currencies),
+            ),
+        ]
+
+        def answered(yes: bool | None) -> None:
+            if yes and not self.busy:
+                self.busy = True
+                self.refresh_bindings()
+                self.query_one(ProgressPanel).begin("", None)
+                self.create_all(todo)
+
+        self.app.push_screen(
+            ConfirmScreen(t("month_end.confirm.title"), lines, t("month_end.confirm.yes")),
+            answered,
+        )
 
     def on_month_end_screen_progress(self, message: MonthEndScreen.Progress) -> None:
         self.query_one(ProgressPanel).update(message.text, message.done, message.total)

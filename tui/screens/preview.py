@@ -39,6 +39,7 @@ from timebill.core.text import clean, one_line
 from timebill.tui.flow_context import BillingContext, customers_of, services_of
 from timebill.tui.flow_create import Created, create_plan
 from timebill.tui.i18n import register, t
+from timebill.tui.screens.confirm import ConfirmScreen
 from timebill.tui.screens.draft_picker import DraftChoice, DraftPickerScreen
 from timebill.tui.screens.line_edit import LineEditScreen
 from timebill.tui.widgets import numbers
@@ -77,6 +78,37 @@ STRINGS = {
     "key.preview.review": {"en": "Reviewed", "de": "Geprüft"},
     "key.preview.back": {"en": "Back", "de": "Zurück"},
 }
+STRINGS.update(
+    {
+        "preview.confirm.title": {"en": "Create this draft?", "de": "Diesen Entwurf anlegen?"},
+        "preview.confirm.title_into": {
+            "en": "Add these lines to draft {draft}?",
+            "de": "Diese Positionen zu Entwurf {draft} hinzufügen?",
+        },
+        "preview.confirm.client": {"en": "Client: {client}", "de": "Kunde: {client}"},
+        "preview.confirm.entries": {
+            "en": "{count} entries, {hours} h",
+            "de": "{count} Einträge, {hours} h",
+        },
+        "preview.confirm.money": {
+            "en": "Net {net} · gross {gross} {currency}",
+            "de": "Netto {net} · brutto {gross} {currency}",
+        },
+        "preview.confirm.marks": {
+            "en": "The entries are then marked billed in {tracker}.",
+            "de": "Die Einträge werden danach in {tracker} als abgerechnet markiert.",
+        },
+        "preview.confirm.yes": {"en": "create", "de": "anlegen"},
+        "preview.lost.creating": {
+            "en": "a draft being created (timebill resume finishes it)",
+            "de": "ein Entwurf, der gerade angelegt wird (timebill resume stellt ihn fertig)",
+        },
+        "preview.lost.edited": {
+            "en": "the edited lines of the preview",
+            "de": "die bearbeiteten Positionen der Vorschau",
+        },
+    }
+)
 register(STRINGS)
 
 GROUPINGS = ("entry", "day", "service", "project", "project_service", "user")
@@ -336,8 +368,47 @@ class PreviewScreen(Screen[PreviewOutcome | None]):
                 )
             )
 
+    def work_at_risk(self) -> str | None:
+        if self.creating:
+            return t("preview.lost.creating")
+        if self.edited:
+            return t("preview.lost.edited")
+        return None
+
     def action_create(self) -> None:
-        if self.plan is None or self.creating:
+        """Ask first: creating locks the entries in the tracker, one key must not do that."""
+        plan = self.plan
+        if plan is None or self.creating:
+            return
+        minutes = sum(self.minutes.get(entry_id, 0) for entry_id in plan.entry_ids)
+        if self.into_draft:
+            title = t("preview.confirm.title_into", draft=self.draft_label or self.into_draft)
+        else:
+            title = t("preview.confirm.title")
+        lines = [
+            Text(t("preview.confirm.client", client=one_line(self.client_name)), style="bold"),
+            t(
+                "preview.confirm.entries",
+                count=numbers.count(len(plan.entry_ids)),
+                hours=numbers.hours(minutes, grouping=True),
+            ),
+            t(
+                "preview.confirm.money",
+                net=numbers.amount(plan.total_net, grouping=True),
+                gross=numbers.amount(plan.total_gross, grouping=True),
+                currency=plan.currency,
+            ),
+            Text(t("preview.confirm.marks", tracker=self.context.tracker), style="dim"),
+        ]
+
+        def answered(yes: bool | None) -> None:
+            if yes and self.plan is plan:
+                self._start_create(plan)
+
+        self.app.push_screen(ConfirmScreen(title, lines, t("preview.confirm.yes")), answered)
+
+    def _start_create(self, plan: InvoicePlan) -> None:
+        if self.creating:
             return
         self.creating = True
         self.refresh_bindings()
@@ -346,7 +417,7 @@ class PreviewScreen(Screen[PreviewOutcome | None]):
             panel.begin(t("preview.adding", draft=self.draft_label or self.into_draft))
         else:
             panel.begin(t("preview.creating"))
-        self.create(self.plan, self.into_draft)
+        self.create(plan, self.into_draft)
 
     # -- creating --------------------------------------------------------------------------
     def _progress(self, stage: str, done: int, total: int) -> None:

@@ -87,7 +87,11 @@ class BillomatPicker(Vertical):
 
     def compose(self) -> ComposeResult:
         yield Input(placeholder=t("picker.placeholder"), compact=True)
-        yield OptionList()
+        # Never focused: Up/Down/Enter reach the list through the search field, so Enter
+        # always picks for the row the screen shows as current, wherever Tab went before.
+        options = OptionList()
+        options.can_focus = False
+        yield options
 
     @property
     def input(self) -> Input:
