@@ -159,8 +159,10 @@ async def test_first_start_mite_wrong_key_then_fixed_and_saved(
     app = SetupApp(None, config)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
-        # First start: mite is preselected and the cursor waits in its first field.
+        # First start: mite is preselected and the cursor waits in its first field; the
+        # intro names the demo for those without an account at hand.
         assert screen(pilot).focused is field(pilot, "mite-account")
+        assert "timebill demo" in str(screen(pilot).query_one("#setup-intro").render())
         assert field(pilot, "mite-api-key").password
         assert not screen(pilot).query_one("#setup-clockodo").display
         await fill_mite(pilot, creds, WRONG_MITE_KEY)

@@ -304,6 +304,7 @@ class EntriesScreen(Screen[None]):
         self.selection.carry_over(self.rows)
         entry_list = self.query_one(EntryList)
         entry_list.set_date_width(6 if loaded.start.year == loaded.end.year else 8)
+        entry_list.fit_numbers(self.rows)
         self._refilter()
         entry_list.loading = False
         # After the frame that shows the rows: gathering the choices competes for the GIL.

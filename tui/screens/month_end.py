@@ -85,8 +85,8 @@ STRINGS = {
     },
     "key.month_end.preview": {"en": "Preview", "de": "Vorschau"},
     "key.month_end.review": {"en": "Reviewed", "de": "Geprüft"},
-    "key.month_end.create_all": {"en": "Create reviewed", "de": "Geprüfte anlegen"},
-    "key.month_end.reload": {"en": "Reload", "de": "Neu laden"},
+    "key.month_end.create_all": {"en": "Create reviewed", "de": "Anlegen"},
+    "key.month_end.reload": {"en": "Reload", "de": "Laden"},
     "key.month_end.back": {"en": "Back", "de": "Zurück"},
 }
 STRINGS.update(
@@ -101,7 +101,7 @@ STRINGS.update(
         },
         "month_end.confirm.entries": {
             "en": "{count} entries, {hours} h, then marked billed",
-            "de": "{count} Einträge, {hours} h, danach als abgerechnet markiert",
+            "de": "{count} Einträge, {hours} Std., danach als abgerechnet markiert",
         },
         "month_end.confirm.money": {
             "en": "Net {net} · gross {gross} {currency}",
@@ -175,13 +175,24 @@ class MonthEndScreen(Screen[bool]):
         yield Footer()
 
     def on_mount(self) -> None:
+        self._add_columns()
+        self.action_reload()
+
+    def _add_columns(self) -> None:
+        """Hours and amounts as wide as their longest value (numbers are never cut); the
+        name gives up what they take beyond the usual width."""
         queue = self.query_one("#month-end-queue", DataTable)
-        queue.add_column(t("month_end.col.name"), width=27, key="name")
-        queue.add_column(Text(t("month_end.col.hours"), justify="right"), width=7, key="hours")
-        queue.add_column(Text(t("month_end.col.amount"), justify="right"), width=10, key="amount")
+        hours = max([7, *(len(numbers.hours(r.minutes, grouping=True)) for r in self.rows)])
+        amount = max([10, *(len(numbers.amount(r.amount, grouping=True)) for r in self.rows)])
+        self._name_width = max(12, 27 - (hours - 7) - (amount - 10))
+        queue.clear(columns=True)
+        queue.add_column(t("month_end.col.name"), width=self._name_width, key="name")
+        queue.add_column(Text(t("month_end.col.hours"), justify="right"), width=hours, key="hours")
+        queue.add_column(
+            Text(t("month_end.col.amount"), justify="right"), width=amount, key="amount"
+        )
         queue.add_column(t("month_end.col.mapping"), width=12, key="mapping")
         queue.add_column(t("month_end.col.state"), width=11, key="state")
-        self.action_reload()
 
     def on_unmount(self) -> None:
         if self.owns_context:
@@ -238,7 +249,7 @@ class MonthEndScreen(Screen[bool]):
     def show_rows(self) -> None:
         queue = self.query_one("#month-end-queue", DataTable)
         row_index = queue.cursor_row
-        queue.clear()
+        self._add_columns()
         for row in self.rows:
             queue.add_row(*self._cells(row), key=row.key)
         if self.rows:
@@ -248,8 +259,8 @@ class MonthEndScreen(Screen[bool]):
 
     def _cells(self, row: QueueRow) -> list[Text]:
         return [
-            Text(one_line(row.name, 27)),
-            Text(numbers.hours(row.minutes), justify="right"),
+            Text(one_line(row.name, self._name_width)),
+            Text(numbers.hours(row.minutes, grouping=True), justify="right"),
             Text(numbers.amount(row.amount, grouping=True), justify="right"),
             mapping_cell(self, row),
             state_cell(self, row),

@@ -88,7 +88,7 @@ STRINGS.update(
         "preview.confirm.client": {"en": "Client: {client}", "de": "Kunde: {client}"},
         "preview.confirm.entries": {
             "en": "{count} entries, {hours} h",
-            "de": "{count} Einträge, {hours} h",
+            "de": "{count} Einträge, {hours} Std.",
         },
         "preview.confirm.money": {
             "en": "Net {net} · gross {gross} {currency}",
@@ -135,10 +135,10 @@ class PreviewScreen(Screen[PreviewOutcome | None]):
         # The Footer shows the first ones at 80 columns: most important first.
         Binding("c", "create", "key.preview.create", id="preview.create"),
         Binding("v", "review", "key.preview.review", id="preview.review"),
-        Binding("g", "grouping", "key.preview.grouping", id="preview.grouping"),
-        Binding("r", "rounding", "key.preview.rounding", id="preview.rounding"),
+        Binding("g", "grouping", "key.preview.grouping", id="preview.grouping", show=False),
+        Binding("r", "rounding", "key.preview.rounding", id="preview.rounding", show=False),
         Binding("R", "round_per", "key.preview.round_per", id="preview.round_per", show=False),
-        Binding("d", "target", "key.preview.target", id="preview.target"),
+        Binding("d", "target", "key.preview.target", id="preview.target", show=False),
         Binding("a", "assign", "key.preview.assign", id="preview.assign"),
         Binding("e", "edit_line", "key.preview.edit_line", id="preview.edit_line", show=False),
         Binding("escape", "back", "key.preview.back", id="preview.back", show=False),

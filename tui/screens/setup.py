@@ -54,6 +54,10 @@ from timebill.tui.widgets.worker_errors import notify_failure
 
 STRINGS = {
     "setup.title": {"en": "Connections", "de": "Verbindungen"},
+    "setup.demo_hint": {
+        "en": "No account at hand? `timebill demo` shows the whole app against a local sandbox.",
+        "de": "Noch kein Zugang? `timebill demo` zeigt die ganze App mit einer lokalen Sandbox.",
+    },
     "setup.intro": {
         "en": "Where time entries come from and invoice drafts go. Saved to {path}, readable only by you.",
         "de": "Woher die Zeiteinträge kommen und wohin die Rechnungsentwürfe gehen. Gespeichert in {path}, nur für Sie lesbar.",
@@ -214,7 +218,10 @@ class SetupScreen(Screen[Settings | None]):
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="setup-form"):
             yield Static(Text(t("setup.title")), id="setup-title")
-            yield Static(Text(t("setup.intro", path=str(self.config_path))), id="setup-intro")
+            intro = t("setup.intro", path=str(self.config_path))
+            if not self.config_path.exists():  # first start: the way to look around first
+                intro += "\n" + t("setup.demo_hint")
+            yield Static(Text(intro), id="setup-intro")
             yield Static(id="setup-problems", markup=False)
             with Horizontal(classes="setup-row", id="setup-tracker-row"):
                 yield Label(t("setup.field.tracker"), classes="setup-label")

@@ -80,12 +80,15 @@ _FLEX = (("customer", 6, 3), ("project", 4, 2), ("service", 4, 2), ("user", 4, 1
 _DROP_ORDER = ("user", "project", "service", "note")
 
 
-def layout_columns(width: int, *, date_width: int = 6) -> list[Column]:
-    """Column widths for a list `width` cells wide: fixed numbers and state, the rest shared."""
+def layout_columns(
+    width: int, *, date_width: int = 6, hours_width: int = 6, amount_width: int = 9
+) -> list[Column]:
+    """Column widths for a list `width` cells wide: fixed numbers and state, the rest shared.
+    The numbers' widths fit the longest value loaded: a number is never cut."""
     fixed = [
         Column("date", date_width),
-        Column("hours", 6, "right"),
-        Column("amount", 9, "right"),
+        Column("hours", hours_width, "right"),
+        Column("amount", amount_width, "right"),
         Column("state", 11),
     ]
     flex = list(_FLEX)
@@ -218,6 +221,7 @@ class EntryList(ScrollView, can_focus=True):
         self.selection = selection if selection is not None else Selection()
         self.empty_text = ""
         self.date_width = 6
+        self.number_widths = (6, 9)
         self._columns: tuple[int, list[Column]] | None = None
 
     # -- data --------------------------------------------------------------------------------
@@ -345,8 +349,25 @@ class EntryList(ScrollView, can_focus=True):
     # -- drawing -----------------------------------------------------------------------------
     def columns(self, width: int) -> list[Column]:
         if self._columns is None or self._columns[0] != width:
-            self._columns = (width, layout_columns(width, date_width=self.date_width))
+            hours, amount = self.number_widths
+            columns = layout_columns(
+                width, date_width=self.date_width, hours_width=hours, amount_width=amount
+            )
+            self._columns = (width, columns)
         return self._columns[1]
+
+    def fit_numbers(self, rows: Sequence[EntryRow]) -> None:
+        """Widen the hours and amount columns to the longest of `rows` (all loaded, not only
+        those shown, so the columns keep still while filtering)."""
+        most_minutes = max((row.minutes for row in rows), default=0)
+        amounts = [row.amount for row in rows if row.amount is not None]
+        widest = (
+            max((len(numbers.amount(a)) for a in (max(amounts), min(amounts))), default=0)
+            if amounts
+            else 0
+        )
+        self.number_widths = (max(6, len(numbers.hours(most_minutes))), max(9, widest))
+        self._columns = None
 
     def set_date_width(self, width: int) -> None:
         self.date_width = width

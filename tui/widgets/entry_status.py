@@ -67,7 +67,13 @@ class EntryStatus(Horizontal):
         height: 1;
         background: $panel;
         & > #selection-status { width: 1fr; padding: 0 1; color: $accent; text-style: bold; }
-        & > #count-status { width: auto; padding: 0 1; color: $text-muted; }
+        & > #count-status {
+            width: auto;
+            padding: 0 1;
+            color: $text-muted;
+            text-wrap: nowrap;
+            text-overflow: ellipsis;
+        }
     }
     """
 
@@ -94,3 +100,15 @@ class EntryStatus(Horizontal):
         if account:
             counts += f" · {account}"
         self.query_one("#count-status", Label).update(Text(counts))
+        self._left = text
+        self._fit()
+
+    def on_resize(self) -> None:
+        self._fit()
+
+    def _fit(self) -> None:
+        # The selection is what the user acts on: it keeps its whole text, and the counts and
+        # the account (a long clockodo e-mail) give way with an ellipsis.
+        left = getattr(self, "_left", "")
+        room = self.size.width - len(left) - 4
+        self.query_one("#count-status", Label).styles.max_width = max(room, 8)

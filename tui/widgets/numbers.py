@@ -21,11 +21,19 @@ def hours(minutes: int, *, grouping: bool = False) -> str:
     return _localize(f"{value:,.2f}" if grouping else f"{value:.2f}")
 
 
-def amount(value: Decimal | None, *, grouping: bool = False) -> str:
+def amount(value: Decimal | None, *, grouping: bool = False, places: int | None = 2) -> str:
+    """Money to the cent; with `places=None` (quantities) every decimal the value has, at
+    least two, so a quantity of 10.7333 h is shown as it is billed."""
     if value is None:
         return ""
-    value = value.quantize(CENT, ROUND_HALF_UP)
-    return _localize(f"{value:,.2f}" if grouping else f"{value:.2f}")
+    if places is None:
+        exponent = value.normalize().as_tuple().exponent
+        decimals = max(2, -exponent) if isinstance(exponent, int) else 2
+        value = value.quantize(Decimal(1).scaleb(-decimals), ROUND_HALF_UP)
+        spec = f",.{decimals}f" if grouping else f".{decimals}f"
+        return _localize(format(value, spec))
+    value = value.quantize(Decimal(1).scaleb(-places), ROUND_HALF_UP)
+    return _localize(format(value, f",.{places}f" if grouping else f".{places}f"))
 
 
 def count(value: int) -> str:

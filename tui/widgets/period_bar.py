@@ -24,10 +24,14 @@ STRINGS = {
     "period.last-quarter": {"en": "Last quarter", "de": "Letztes Quartal"},
     "period.custom": {"en": "Custom dates", "de": "Eigener Zeitraum"},
     "period.to": {"en": "to", "de": "bis"},
+    # The bar keeps about 28 columns at 80x24 for its note: a short one there, the whole
+    # explanation as a notification.
+    "period.bad_date_short": {"en": "{what}: not a date", "de": "{what}: kein Datum"},
     "period.bad_date": {
         "en": "{what}: not a date, use YYYY-MM-DD or DD.MM.YYYY",
         "de": "{what}: kein Datum, bitte JJJJ-MM-TT oder TT.MM.JJJJ",
     },
+    "period.backwards_short": {"en": "Start after end", "de": "Beginn nach Ende"},
     "period.from": {"en": "From", "de": "Von"},
     "period.until": {"en": "To", "de": "Bis"},
     "period.backwards": {
@@ -139,13 +143,15 @@ class PeriodBar(Horizontal):
             except PeriodError:
                 field.add_class("-invalid")
                 self.screen.set_focus(field)
-                error.update(Text(t("period.bad_date", what=t(what))))
+                error.update(Text(t("period.bad_date_short", what=t(what))))
+                self.notify(t("period.bad_date", what=t(what)), severity="error", markup=False)
                 return None
             field.remove_class("-invalid")
         start, end = values
         if end < start:
             self.query_one("#period-end", Input).add_class("-invalid")
-            error.update(Text(t("period.backwards")))
+            error.update(Text(t("period.backwards_short")))
+            self.notify(t("period.backwards"), severity="error", markup=False)
             return None
         error.update("")
         return start, end

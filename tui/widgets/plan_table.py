@@ -24,9 +24,36 @@ STRINGS = {
 }
 register(STRINGS)
 
-# Fixed columns: number, quantity, unit, price, VAT, total; the title takes what is left.
+# The narrowest each column may be; numbers widen to their longest value and are never cut.
 _WIDTHS = {"number": 2, "quantity": 6, "unit": 6, "price": 8, "vat": 5, "total": 10}
 _MIN_TITLE = 12
+# What gives way, in this order, when the numbers and a short title do not fit the width.
+_DROP_ORDER = ("number", "vat", "unit")
+_NUMERIC = ("quantity", "price", "total")
+
+
+def column_widths(
+    width: int, cells: list[dict[str, str]], headers: dict[str, str]
+) -> dict[str, int]:
+    """Widths for a table `width` cells wide: every number whole, the title what is left (at
+    least _MIN_TITLE, or 8 once optional columns are gone), optional columns dropped first."""
+    widths = dict(_WIDTHS)
+    for key in widths:
+        longest = max((len(row[key]) for row in cells), default=0)
+        widths[key] = max(widths[key], longest, len(headers.get(key, "")))
+    shown = list(widths)
+
+    def title_room() -> int:
+        # Each column has a cell padding of 1 on both sides; 2 more for the scrollbar.
+        return width - sum(widths[k] for k in shown) - 2 * (len(shown) + 1) - 2
+
+    for drop in _DROP_ORDER:
+        if title_room() >= _MIN_TITLE:
+            break
+        shown.remove(drop)
+    result = {key: widths[key] for key in shown}
+    result["title"] = max(title_room(), 8)
+    return result
 
 
 class PlanTable(SelectTable):
@@ -39,7 +66,7 @@ class PlanTable(SelectTable):
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__("key.plan_table.edit", id=id, classes=classes)
         self.plan: InvoicePlan | None = None
-        self._title_width = 0
+        self._widths: dict[str, int] = {}
 
     def show_plan(self, plan: InvoicePlan | None) -> None:
         """Show `plan`'s lines, keeping the cursor on the same line number where it exists."""
@@ -49,40 +76,50 @@ class PlanTable(SelectTable):
         if plan is not None and plan.lines:
             self.move_cursor(row=min(max(row, 0), len(plan.lines) - 1), animate=False)
 
-    def _title_width_for(self, width: int) -> int:
-        # Each column has a cell padding of 1 on both sides; 2 more for the scrollbar.
-        fixed = sum(_WIDTHS.values()) + 2 * (len(_WIDTHS) + 1) + 2
-        return max(_MIN_TITLE, width - fixed)
+    def _texts(self, index: int, line: InvoiceLine) -> dict[str, str]:
+        return {
+            "number": str(index + 1),
+            "title": line.title,
+            "quantity": numbers.amount(line.quantity, grouping=True, places=None),
+            "unit": line.unit,
+            "price": numbers.amount(line.unit_price, grouping=True),
+            "vat": percent(line.tax_rate),
+            "total": numbers.amount(line.total_net, grouping=True),
+        }
+
+    def _layout(self, width: int) -> dict[str, int]:
+        lines = self.plan.lines if self.plan is not None else ()
+        cells = [self._texts(i, line) for i, line in enumerate(lines)]
+        headers = {key: t(f"plan.col.{key}") for key in _WIDTHS}
+        return column_widths(width, cells, headers)
 
     def _rebuild(self) -> None:
-        self._title_width = self._title_width_for(self.size.width or 80)
+        self._widths = self._layout(self.size.width or 80)
         self.clear(columns=True)
-        self.add_column(t("plan.col.number"), width=_WIDTHS["number"], key="number")
-        self.add_column(t("plan.col.title"), width=self._title_width, key="title")
-        for key in ("quantity", "unit", "price", "vat", "total"):
+        for key in ("number", "title", "quantity", "unit", "price", "vat", "total"):
+            if key not in self._widths:
+                continue
+            justify = "left" if key in ("title", "unit") else "right"
             self.add_column(
-                Text(t(f"plan.col.{key}"), justify="left" if key == "unit" else "right"),
-                width=_WIDTHS[key],
-                key=key,
+                Text(t(f"plan.col.{key}"), justify=justify), width=self._widths[key], key=key
             )
         if self.plan is None:
             return
         for index, line in enumerate(self.plan.lines):
-            self.add_row(*self._cells(index, line), key=str(index))
-
-    def _cells(self, index: int, line: InvoiceLine) -> list[Text]:
-        return [
-            Text(str(index + 1), justify="right", style="dim"),
-            Text(one_line(line.title, self._title_width)),
-            Text(numbers.amount(line.quantity), justify="right"),
-            Text(one_line(line.unit, _WIDTHS["unit"])),
-            Text(numbers.amount(line.unit_price, grouping=True), justify="right"),
-            Text(percent(line.tax_rate), justify="right"),
-            Text(numbers.amount(line.total_net, grouping=True), justify="right"),
-        ]
+            texts = self._texts(index, line)
+            row = []
+            for key in self._widths:
+                if key == "title":
+                    row.append(Text(one_line(texts[key], self._widths[key])))
+                elif key == "unit":
+                    row.append(Text(one_line(texts[key], self._widths[key])))
+                else:
+                    style = "dim" if key == "number" else ""
+                    row.append(Text(texts[key], justify="right", style=style))
+            self.add_row(*row, key=str(index))
 
     def on_resize(self, event: Resize) -> None:
-        if self._title_width_for(event.size.width) != self._title_width:
+        if self._layout(event.size.width) != self._widths:
             self.show_plan(self.plan)
 
     @property
