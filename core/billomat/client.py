@@ -158,6 +158,19 @@ class Billomat:
         rows = await self._all("/api/clients", "clients", "client")
         return [wire.to_client(row) for row in rows]
 
+    async def create_client(self, name: str, *, note: str = "") -> BillomatClient:
+        """A new client named like the tracker's customer (neither tracker keeps an address, so
+        Billomat's defaults apply: the account's country, tax rule COUNTRY, net/gross SETTINGS).
+        The name is sent as typed; Billomat numbers the client itself."""
+        name = name.strip()
+        if not name:
+            raise ValueError("a Billomat client needs a name")
+        body: dict[str, object] = {"name": name}
+        if note:
+            body["note"] = note
+        created = await self._send("POST", "/api/clients", {"client": body})
+        return wire.to_client(wire.single(created, "client"))
+
     async def taxes(self) -> list[Tax]:
         return [wire.to_tax(row) for row in await self._all("/api/taxes", "taxes", "tax")]
 
