@@ -232,9 +232,7 @@ def _starts_the_sandbox_command(ancestors: list[ast.AST]) -> bool:
     guarded = any(
         isinstance(a, ast.If)
         and isinstance(a.test, ast.Compare)
-        and any(
-            isinstance(c, ast.Constant) and c.value == "sandbox" for c in a.test.comparators
-        )
+        and any(isinstance(c, ast.Constant) and c.value == "sandbox" for c in a.test.comparators)
         for a in ancestors
     )
     return in_function and guarded
