@@ -1,10 +1,13 @@
-"""What the user is told after creating a draft (timebill.core.billing.outcomes.Created): a
-notification title, message and severity. Shared by the preview and the month-end queue."""
+"""What the user is told while and after creating drafts: the month-end batch's progress
+(timebill.core.billing.month_end.QueueProgress) and, for each create
+(timebill.core.billing.outcomes.Created), a notification's title, message and severity.
+Shared by the preview and the Month-end screen."""
 
 from __future__ import annotations
 
+from timebill.core.billing.month_end import QueueProgress
 from timebill.core.billing.outcomes import Created
-from timebill.core.text import clean
+from timebill.core.text import clean, one_line
 from timebill.tui.i18n import register, t
 
 STRINGS = {
@@ -39,6 +42,14 @@ STRINGS = {
         "de": "Der Entwurf existiert, einige Einträge sind nicht markiert",
     },
     "create.abandoned_title": {"en": "The plan was dropped", "de": "Der Plan wurde verworfen"},
+    "queue.creating": {
+        "en": "{n} of {count}: creating the draft for {name}…",
+        "de": "{n} von {count}: Entwurf für {name} wird angelegt…",
+    },
+    "queue.marking": {
+        "en": "{n} of {count}: {name}: marking entries billed {done} of {total}",
+        "de": "{n} von {count}: {name}: Einträge markieren {done} von {total}",
+    },
 }
 register(STRINGS)
 
@@ -60,3 +71,17 @@ def notice(created: Created) -> tuple[str, str, str]:
     if created.kind == "unfinished":
         return t("create.unfinished_title"), error, "warning"
     return "", "", ""
+
+
+def progress_text(where: QueueProgress) -> str:
+    name = one_line(where.name, 30)
+    if where.stage == "marking":
+        return t(
+            "queue.marking",
+            n=where.number,
+            count=where.count,
+            name=name,
+            done=where.done,
+            total=where.total,
+        )
+    return t("queue.creating", n=where.number, count=where.count, name=name)

@@ -36,7 +36,7 @@ from timebill.core.errors import AuthenticationError, TimebillError
 from timebill.core.invoicing.builder import Assignments
 from timebill.core.models import TimeEntry
 from timebill.core.text import clean, one_line
-from timebill.tui.billing_notices import notice
+from timebill.tui.billing_notices import notice, progress_text
 from timebill.tui.i18n import register, t
 from timebill.tui.widgets import numbers
 from timebill.tui.widgets.deleted_drafts import DeletedDrafts
@@ -89,14 +89,6 @@ STRINGS = {
     "month_end.nothing_reviewed": {
         "en": "Mark plans reviewed first (space, or v in the preview).",
         "de": "Erst Pläne als geprüft markieren (Leertaste, oder v in der Vorschau).",
-    },
-    "queue.creating": {
-        "en": "{n} of {count}: creating the draft for {name}…",
-        "de": "{n} von {count}: Entwurf für {name} wird angelegt…",
-    },
-    "queue.marking": {
-        "en": "{n} of {count}: {name}: marking entries billed {done} of {total}",
-        "de": "{n} von {count}: {name}: Einträge markieren {done} von {total}",
     },
     "key.month_end.preview": {"en": "Preview", "de": "Vorschau"},
     "key.month_end.review": {"en": "Reviewed", "de": "Geprüft"},
@@ -432,20 +424,7 @@ class MonthEndScreen(Screen[bool]):
         self.query_one(ProgressPanel).update(message.text, message.done, message.total)
 
     def _report(self, where: QueueProgress) -> None:
-        name = one_line(where.name, 30)
-        if where.stage == "marking":
-            text = t(
-                "queue.marking",
-                n=where.number,
-                count=where.count,
-                name=name,
-                done=where.done,
-                total=where.total,
-            )
-            self.post_message(self.Progress(text, where.done, where.total))
-        else:
-            text = t("queue.creating", n=where.number, count=where.count, name=name)
-            self.post_message(self.Progress(text, 0, None))
+        self.post_message(self.Progress(progress_text(where), where.done, where.total))
 
     def _created(self, row: QueueRow, outcome: Created) -> None:
         if not outcome.created:
