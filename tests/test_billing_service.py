@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from billing_env import GRUENWALD, GRUENWALD_DRAFT, MUELLER, BillingEnv, billing_env
 from timebill.core.billing.catalog import customers_of
-from timebill.core.billing.month_end import month_end_queue
+from timebill.core.billing.month_end import create_rows, month_end_queue
 from timebill.core.billing.outcomes import NoClient, NothingToBill, Planned, TargetError
 from timebill.core.billing.service import BillingService
 from timebill.core.models import Customer, TimeEntry
@@ -199,3 +199,29 @@ async def test_create_stopped_while_marking_is_finished_by_resume(
     assert set(plan.entry_ids) <= env.billed()
     lines = [i for i in env.invoice(GRUENWALD_DRAFT)["items"] if plan.marker in i["customfield"]]
     assert len(lines) == len(plan.lines)  # added once, not again on resume
+
+
+async def test_the_month_end_queue_creates_its_rows_and_remembers_what_it_billed(
+    env: BillingEnv, service: BillingService
+) -> None:
+    async with service.connect() as (source, billomat):
+        entries = await source.entries(START, END, billable=True, billed=False)
+        await service.load_catalog(billomat)
+    queue = month_end_queue(service, entries, overrides={"grouping": "project"})
+    [row] = [r for r in queue.rows if r.client_id == MUELLER]
+    seen: list[str] = []
+    async with service.connect() as (source, billomat):
+        [outcome] = await create_rows(
+            service,
+            [row],
+            source=source,
+            billomat=billomat,
+            report=lambda where: seen.append(where.stage),
+        )
+    assert outcome.kind == "done" and row.state == "created"
+    assert row.result is not None and row.result.invoice_id in {i["id"] for i in env.invoices()}
+    assert seen[0] == "draft" and seen[-1] == "marking"
+    assert set(row.entry_ids) <= env.billed()
+    customers = service.journal.assignments(service.account, "customer")
+    assert {customers[c] for c in row.customer_ids} == {MUELLER}
+    assert service.client_options(MUELLER).grouping == "project"

@@ -211,7 +211,8 @@ async def create_rows(
     updated: Callable[[QueueRow, Created], None] | None = None,
 ) -> list[Created]:
     """Create each row's plan (as reviewed, else as planned), one after another; a row that
-    fails is marked failed and the others go on."""
+    fails is marked failed and the others go on. A created row's customers are remembered
+    for its client."""
     outcomes: list[Created] = []
     for number, row in enumerate(rows, start=1):
         reviewed = row.reviewed
@@ -238,6 +239,8 @@ async def create_rows(
         )
         row.result = outcome.result
         if outcome.created:
+            if row.client_id is not None:
+                service.remember_client(row.customer_ids, row.client_id)
             row.state, row.message = "created", outcome.error
         else:
             row.state, row.message = "failed", outcome.error

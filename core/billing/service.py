@@ -40,6 +40,7 @@ from timebill.core.invoicing.builder import (
     open_entries,
 )
 from timebill.core.models import BillomatClient, Customer, InvoicePlan, MarkResult, TimeEntry
+from timebill.core.text import clean
 
 # A service the user chose to bill without an article is remembered as an assignment to ""
 # (no Billomat article has that id): assign.resolve ignores ids that are not articles, so the
@@ -158,6 +159,16 @@ class BillingService:
             {sid: name for sid, name in services.items() if sid in free}
         )
         return resolution
+
+    def remember_client(self, customer_ids: Iterable[str], client_id: str) -> None:
+        """Remember customer -> client where only the name matched so far (the month-end
+        queue plans without writing; a created draft confirms the match)."""
+        known = self.journal.assignments(self.account, "customer")
+        client = self.catalog.client(client_id) if self.catalog else None
+        for customer_id in customer_ids:
+            if known.get(customer_id) != client_id:
+                label = clean(client.name) if client else client_id
+                self.journal.assign(self.account, "customer", customer_id, client_id, label)
 
     def similar_clients(self, name: str | None, limit: int = 3) -> tuple[BillomatClient, ...]:
         clients = self.catalog.clients if self.catalog else ()
