@@ -16,6 +16,7 @@ from timebill.core.billing.transaction import BillingResult
 from timebill.core.invoicing.builder import Assignments, MonthEndPlans, PlanOptions, plans_by_client
 from timebill.core.models import InvoicePlan, TimeEntry
 from timebill.core.money import entry_amount
+from timebill.core.sources.base import TimeSource
 
 RowKind = Literal["plan", "unassigned", "failed"]
 RowState = Literal["open", "reviewed", "created", "failed", "unassigned", "error"]
@@ -205,7 +206,7 @@ async def create_rows(
     service: BillingService,
     rows: Sequence[QueueRow],
     *,
-    source: Any,
+    source: TimeSource,
     billomat: Any,
     report: Callable[[QueueProgress], None] | None = None,
     updated: Callable[[QueueRow, Created], None] | None = None,

@@ -13,7 +13,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator, Collection, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from timebill.core.billing import assign, planlock, transaction
 from timebill.core.billing.catalog import Catalog, read_catalog, services_of
@@ -40,7 +40,11 @@ from timebill.core.invoicing.builder import (
     open_entries,
 )
 from timebill.core.models import BillomatClient, Customer, InvoicePlan, MarkResult, TimeEntry
+from timebill.core.sources.base import TimeSource
 from timebill.core.text import clean
+
+if TYPE_CHECKING:
+    from timebill.core.settings.model import Settings
 
 # A service the user chose to bill without an article is remembered as an assignment to ""
 # (no Billomat article has that id): assign.resolve ignores ids that are not articles, so the
@@ -49,7 +53,7 @@ FREE_TEXT = ""
 
 
 class BillingService:
-    def __init__(self, settings: Any, journal: Journal, *, owns_journal: bool = True) -> None:
+    def __init__(self, settings: Settings, journal: Journal, *, owns_journal: bool = True) -> None:
         self.settings = settings
         self.journal = journal
         self.account = tracker_account(settings)
@@ -57,7 +61,7 @@ class BillingService:
         self.owns_journal = owns_journal
 
     @classmethod
-    def open(cls, settings: Any, journal_path: str | Path | None = None) -> BillingService:
+    def open(cls, settings: Settings, journal_path: str | Path | None = None) -> BillingService:
         journal = Journal(journal_path) if journal_path is not None else open_journal(settings)
         try:
             return cls(settings, journal)
@@ -80,7 +84,7 @@ class BillingService:
         return str(self.settings.tracker)
 
     @contextlib.asynccontextmanager
-    async def connect(self) -> AsyncIterator[tuple[Any, Any]]:
+    async def connect(self) -> AsyncIterator[tuple[TimeSource, Any]]:
         """(tracker source, Billomat), open for the block."""
         async with open_source(self.settings) as source, open_billomat(self.settings) as billomat:
             yield source, billomat
@@ -283,7 +287,7 @@ class BillingService:
         plan: InvoicePlan,
         options: PlanOptions,
         *,
-        source: Any,
+        source: TimeSource,
         billomat: Any,
         into: DraftTarget | str | None = None,
         progress: Progress | None = None,
@@ -331,7 +335,7 @@ class BillingService:
         return self.journal.unfinished(self.account)
 
     async def resume(
-        self, *, source: Any, billomat: Any, progress: Progress | None = None
+        self, *, source: TimeSource, billomat: Any, progress: Progress | None = None
     ) -> list[BillingResult]:
         """Finish every unfinished plan of this account, oldest first."""
         return await transaction.resume(
@@ -348,6 +352,6 @@ class BillingService:
             billomat=billomat, journal=self.journal, account=self.account
         )
 
-    async def release(self, record: PlanRecord, *, source: Any) -> MarkResult:
+    async def release(self, record: PlanRecord, *, source: TimeSource) -> MarkResult:
         """Give a deleted draft's entries back to the tracker as open."""
         return await transaction.release(record, source=source, journal=self.journal)
