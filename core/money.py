@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Protocol
 
-from timebill.core.models import TaxTotal
+from timebill.core.models import TaxTotal, TimeEntry
 
 CENT = Decimal("0.01")
 HUNDRED = Decimal(100)
@@ -94,3 +94,14 @@ def totals(lines: Iterable[TaxedLine]) -> Totals:
     taxes = tax_totals(materialized)
     gross = net + sum((tax.amount for tax in taxes), Decimal("0"))
     return Totals(net=net, taxes=taxes, gross=cents(gross))
+
+
+def entry_amount(entry: TimeEntry) -> Decimal | None:
+    """What the entry is worth as the tracker sees it (for display; invoices compute their own)."""
+    if entry.kind == "lumpsum":
+        return entry.lumpsum_amount
+    if entry.revenue is not None:
+        return entry.revenue
+    if entry.hourly_rate is not None:
+        return cents(entry.hours * entry.hourly_rate)
+    return None

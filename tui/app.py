@@ -365,23 +365,18 @@ class TimebillApp(App[None]):
     @work(group="resume", exit_on_error=False)
     async def resume_invoices(self) -> None:
         # Never exclusive: cancelling a create or a marking half-way leaves its outcome unknown.
-        from timebill.core.billing.transaction import resume
+        from timebill.core.billing.service import BillingService
 
         settings = self.settings
         try:
             if settings is None:
                 raise ConfigError(t("app.not_set_up"))
-            account = tracker_account(settings)
-            from timebill.core.connect import open_billomat
-
-            with open_journal(settings) as journal:
-                if not journal.unfinished(account):
+            with BillingService.open(settings) as service:
+                if not service.unfinished():
                     self.notify(t("app.resume_none"), markup=False)
                     return
-                async with open_source(settings) as source, open_billomat(settings) as billomat:
-                    results = await resume(
-                        source=source, billomat=billomat, journal=journal, account=account
-                    )
+                async with service.connect() as (source, billomat):
+                    results = await service.resume(source=source, billomat=billomat)
         except TimebillError as err:
             self.notify(
                 str(err), title=t("app.resume_failed"), severity="error", timeout=12, markup=False

@@ -39,11 +39,12 @@ from textual.app import App
 from textual.dom import DOMNode
 from textual.message import Message
 from textual.worker import NoActiveWorker, Worker, get_current_worker
-from timebill.core.cli.invoice import invoice_url
+from timebill.core.billing.catalog import client_groups, customers_of, services_of
+from timebill.core.billing.service import BillingService
+from timebill.core.billomat.links import invoice_url
 from timebill.core.errors import TimebillError
 from timebill.core.models import TimeEntry
 from timebill.core.text import clean, one_line
-from timebill.tui.flow_context import BillingContext, client_groups, customers_of, services_of
 from timebill.tui.i18n import register, t
 from timebill.tui.screens.assign import AssignScreen
 from timebill.tui.screens.done import DoneScreen
@@ -105,11 +106,11 @@ def _announce(app: App[Any], origin: DOMNode | None, message: BillingDone) -> No
     target.post_message(message)
 
 
-def _open_context(
+def _open_service(
     app: App[Any], settings: Any, journal_path: str | Path | None
-) -> BillingContext | None:
+) -> BillingService | None:
     try:
-        return BillingContext.open(settings, journal_path)
+        return BillingService.open(settings, journal_path)
     except (TimebillError, OSError) as exc:
         app.notify(
             clean(str(exc)),
@@ -169,14 +170,14 @@ async def _bill(
     if not entries:
         app.notify(t("flow.nothing"), severity="warning", markup=False)
         return
-    context = _open_context(app, settings, journal_path)
-    if context is None:
+    service = _open_service(app, settings, journal_path)
+    if service is None:
         return
     created: list[str] = []
     changed = False
     try:
         resolution = await app.push_screen_wait(
-            AssignScreen(context, customers_of(entries), services_of(entries))
+            AssignScreen(service, customers_of(entries), services_of(entries))
         )
         if resolution is None:
             return
@@ -193,7 +194,7 @@ async def _bill(
             group = groups[index]
             outcome = await app.push_screen_wait(
                 PreviewScreen(
-                    context,
+                    service,
                     group.entries,
                     resolution.assignments,
                     client_id=group.client_id,
@@ -216,7 +217,7 @@ async def _bill(
                     result,
                     outcome.plan,
                     url=invoice_url(settings, result.invoice_id),
-                    tracker=context.tracker,
+                    tracker=service.tracker,
                     into_draft=outcome.into_draft,
                     next_name=following,
                 )
@@ -235,7 +236,7 @@ async def _bill(
         )
         changed = True
     finally:
-        context.close()
+        service.close()
         if changed:
             _announce(app, origin, BillingDone(created))
 
@@ -250,11 +251,11 @@ async def month_end(
 ) -> None:
     """Push the Month-end screen for `start`..`end`; BillingDone follows when it is left after
     creating or releasing anything."""
-    context = _open_context(app, settings, journal_path)
-    if context is None:
+    service = _open_service(app, settings, journal_path)
+    if service is None:
         return
     origin = app.screen
-    screen = MonthEndScreen(context, start, end, owns_context=True)
+    screen = MonthEndScreen(service, start, end, owns_service=True)
 
     def closed(changed: bool | None) -> None:
         if changed:

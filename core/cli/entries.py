@@ -8,31 +8,20 @@ import io
 import json
 import re
 from collections.abc import Sequence
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from timebill.core.cli.table import render
 from timebill.core.errors import AuthenticationError, NotFoundError, TimebillError
 from timebill.core.models import Customer, TimeEntry
+from timebill.core.money import entry_amount
 from timebill.core.sources.base import TimeSource
 from timebill.core.text import clean
 
 FIELDS = tuple(TimeEntry.model_fields)
-CENT = Decimal("0.01")
 
 
 class UnknownCustomerError(TimebillError):
     pass
-
-
-def entry_amount(entry: TimeEntry) -> Decimal | None:
-    """What the entry is worth as the tracker sees it (for display; invoices compute their own)."""
-    if entry.kind == "lumpsum":
-        return entry.lumpsum_amount
-    if entry.revenue is not None:
-        return entry.revenue
-    if entry.hourly_rate is not None:
-        return (entry.hours * entry.hourly_rate).quantize(CENT, ROUND_HALF_UP)
-    return None
 
 
 def entry_state(entry: TimeEntry) -> str:

@@ -23,8 +23,8 @@ from entries_env import (
 from textual import events
 from textual.widgets import Checkbox, Input, Label, Select
 from textual.worker import WorkerFailed
-from timebill.core.cli.entries import entry_amount
 from timebill.core.connect import open_source
+from timebill.core.money import entry_amount
 from timebill.core.sandbox import SandboxServer
 from timebill.core.settings.model import Settings
 from timebill.tui.app import TimebillApp

@@ -224,6 +224,42 @@ async def test_add_to_existing_draft(
     assert all(after[i].billed for i in plan.entry_ids)
 
 
+async def test_a_draft_deleted_after_it_was_picked_is_refused_before_anything_is_sent(
+    sandbox: SandboxServer, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The app checks the target draft as the command line does (the picker's list may be
+    stale): nothing recorded, nothing marked, the user is told and stays in the preview."""
+    settings = make_settings(sandbox, tmp_path, monkeypatch, "mite")
+    entries = await load_entries(settings, "Grünwald")
+    [existing] = [i for i in sandbox.billomat.invoices() if i["status"] == "DRAFT"]
+    app = FlowApp(settings, entries=entries)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        if isinstance(app.screen, AssignScreen):
+            await pilot.press("ctrl+s")
+            await settle(pilot)
+        preview = app.screen
+        assert isinstance(preview, PreviewScreen)
+        await pilot.press("d")
+        await settle(pilot)
+        await pilot.press("down", "enter")
+        assert preview.into_draft == existing["id"]
+        async with open_billomat(settings) as billomat:
+            await billomat.delete_invoice(existing["id"])
+        invoices = sandbox.billomat.invoices()
+        await pilot.press("c")
+        await settle(pilot)
+        assert app.screen is preview and not preview.creating
+        [message] = errors(app)
+        assert f"Billomat has no invoice {existing['id']}" in message
+        assert "another draft" in message
+    assert sandbox.billomat.invoices() == invoices
+    after = await load_entries(settings, "Grünwald")
+    assert not any(e.billed for e in after if e.id in {x.id for x in entries if not x.billed})
+    with Journal(journal_file()) as journal:
+        assert journal.plans() == []
+
+
 async def test_clockodo_variant(
     sandbox: SandboxServer, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -22,9 +22,10 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 from textual.worker import Worker
 from timebill.core.billing import assign
+from timebill.core.billing.catalog import Catalog
+from timebill.core.billing.service import BillingService
 from timebill.core.errors import AuthenticationError, TimebillError
 from timebill.core.text import clean, one_line
-from timebill.tui.flow_context import BillingContext, Catalog, load_catalog
 from timebill.tui.i18n import register, t
 from timebill.tui.widgets import numbers
 from timebill.tui.widgets.billomat_picker import BillomatPicker, Candidate
@@ -130,7 +131,7 @@ class AssignScreen(Screen[assign.Resolution | None]):
 
     def __init__(
         self,
-        context: BillingContext,
+        service: BillingService,
         customers: Mapping[str, str],
         services: Mapping[str, str],
         *,
@@ -140,7 +141,7 @@ class AssignScreen(Screen[assign.Resolution | None]):
         `always`, the screen goes straight on when nothing needs asking."""
         super().__init__()
         localize_bindings(self)
-        self.context = context
+        self.service = service
         self.customers = dict(customers)
         self.services = dict(services)
         self.always = always
@@ -156,22 +157,22 @@ class AssignScreen(Screen[assign.Resolution | None]):
 
     def on_mount(self) -> None:
         table = self.query_one("#assign-items", DataTable)
-        tracker = self.context.tracker
+        tracker = self.service.tracker
         table.add_column(t("assign.col.kind"), width=9, key="kind")
         table.add_column(t("assign.col.tracker", tracker=tracker), width=26, key="tracker")
         table.add_column(t("assign.col.billomat"), width=34, key="billomat")
-        if self.context.catalog is None:
+        if self.service.catalog is None:
             self.query_one("#assign-prompt", Static).update(Text(t("assign.loading")))
             self.load()
         else:
             # After the first refresh: `start` may dismiss the screen straight away.
-            self.call_after_refresh(self.start, self.context.catalog)
+            self.call_after_refresh(self.start, self.service.catalog)
 
     @work(exclusive=True, group="assign-load", exit_on_error=False)
     async def load(self) -> None:
         self.query_one("#assign-items").loading = True
         try:
-            catalog = await load_catalog(self.context.settings)
+            catalog = await self.service.load_catalog()
         except TimebillError as exc:
             hint = (
                 t("assign.open_setup")
@@ -189,7 +190,7 @@ class AssignScreen(Screen[assign.Resolution | None]):
             return
         finally:
             self.query_one("#assign-items").loading = False
-        self.context.catalog = catalog
+        self.service.catalog = catalog
         self.start(catalog)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
@@ -198,8 +199,8 @@ class AssignScreen(Screen[assign.Resolution | None]):
 
     # -- building --------------------------------------------------------------------------
     def start(self, catalog: Catalog) -> None:
-        resolution = self.context.resolve(self.customers, self.services)
-        free = self.context.free_text_decided()
+        resolution = self.service.resolve(self.customers, self.services)
+        free = self.service.free_text_decided()
         chosen = resolution.assignments
         self.items = []
         for customer_id, name in sorted(self.customers.items(), key=lambda i: i[1].casefold()):
@@ -241,7 +242,7 @@ class AssignScreen(Screen[assign.Resolution | None]):
         self.query_one(BillomatPicker).input.focus()
 
     def _label(self, item: AssignItem) -> Text:
-        catalog = self.context.catalog or Catalog()
+        catalog = self.service.catalog or Catalog()
         if item.kind == "customer":
             client = catalog.client(item.choice)
             if client is None:
@@ -263,7 +264,7 @@ class AssignScreen(Screen[assign.Resolution | None]):
         ]
 
     def _candidates(self, item: AssignItem) -> list[Candidate]:
-        catalog = self.context.catalog or Catalog()
+        catalog = self.service.catalog or Catalog()
         if item.kind == "customer":
             return [Candidate(c.id, c.name, c.client_number or "") for c in catalog.clients]
         found = [Candidate(FREE_TEXT_OPTION, t("assign.free_text"), special=True)]
@@ -366,9 +367,9 @@ class AssignScreen(Screen[assign.Resolution | None]):
                 article_choice[item.tracker_id] = item.choice
             elif item.choice is None:
                 # Continuing accepts what the list shows: free text, and it is not asked again.
-                self.context.keep_free_text(item.tracker_id, item.name)
+                self.service.keep_free_text(item.tracker_id, item.name)
         self.dismiss(
-            self.context.resolve(
+            self.service.resolve(
                 self.customers,
                 self.services,
                 client_choice=client_choice,

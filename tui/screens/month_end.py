@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from decimal import Decimal
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from rich.text import Text
 from textual import on, work
@@ -21,15 +21,24 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 from textual.worker import Worker
-from timebill.core.cli.invoice import invoice_url
+from timebill.core.billing.catalog import Catalog, customers_of, services_of
+from timebill.core.billing.month_end import (
+    QueueProgress,
+    QueueRow,
+    create_rows,
+    month_end_queue,
+    next_open,
+)
+from timebill.core.billing.outcomes import Created
+from timebill.core.billing.service import BillingService
+from timebill.core.billomat.links import invoice_url
 from timebill.core.connect import open_source
 from timebill.core.errors import AuthenticationError, TimebillError
 from timebill.core.invoicing.builder import Assignments
 from timebill.core.models import TimeEntry
 from timebill.core.text import clean, one_line
-from timebill.tui.flow_context import BillingContext, customers_of, load_catalog, services_of
+from timebill.tui.billing_notices import notice, progress_text
 from timebill.tui.i18n import register, t
-from timebill.tui.month_end_queue import QueueRow, create_reviewed, next_open, plan_queue
 from timebill.tui.screens.confirm import ConfirmScreen
 from timebill.tui.widgets import numbers
 from timebill.tui.widgets.deleted_drafts import DeletedDrafts
@@ -142,12 +151,12 @@ class MonthEndScreen(Screen[bool]):
             self.total = total
 
     def __init__(
-        self, context: BillingContext, start: dt.date, end: dt.date, *, owns_context: bool = False
+        self, service: BillingService, start: dt.date, end: dt.date, *, owns_service: bool = False
     ) -> None:
         super().__init__()
         localize_bindings(self)
-        self.context = context
-        self.owns_context = owns_context
+        self.service = service
+        self.owns_service = owns_service
         self.start_date = start
         self.end_date = end
         self.entries: list[TimeEntry] = []
@@ -170,7 +179,7 @@ class MonthEndScreen(Screen[bool]):
         )
         yield SelectTable("key.month_end.preview", id="month-end-queue")
         yield Static(id="month-end-detail", markup=False)
-        yield DeletedDrafts(self.context, id="month-end-deleted")
+        yield DeletedDrafts(self.service, id="month-end-deleted")
         yield ProgressPanel(id="month-end-progress")
         yield Footer()
 
@@ -195,8 +204,8 @@ class MonthEndScreen(Screen[bool]):
         queue.add_column(t("month_end.col.state"), width=11, key="state")
 
     def on_unmount(self) -> None:
-        if self.owns_context:
-            self.context.close()
+        if self.owns_service:
+            self.service.close()
 
     # -- loading ---------------------------------------------------------------------------
     def action_reload(self) -> None:
@@ -206,11 +215,11 @@ class MonthEndScreen(Screen[bool]):
 
     @work(exclusive=True, group="month-end-load", exit_on_error=False)
     async def load(self) -> None:
-        context = self.context
+        service = self.service
         queue = self.query_one("#month-end-queue", DataTable)
         queue.loading = True
         try:
-            async with open_source(context.settings) as source:
+            async with open_source(service.settings) as source:
                 entries, catalog = await asyncio.gather(
                     source.entries(self.start_date, self.end_date, billable=True, billed=False),
                     self._catalog(),
@@ -220,15 +229,15 @@ class MonthEndScreen(Screen[bool]):
             return
         finally:
             queue.loading = False
-        context.catalog = catalog
+        service.catalog = catalog
         self.entries = entries
         self.loaded = True
         self.build()
 
-    async def _catalog(self) -> Any:
-        if self.context.catalog is not None:
-            return self.context.catalog
-        return await load_catalog(self.context.settings)
+    async def _catalog(self) -> Catalog:
+        if self.service.catalog is not None:
+            return self.service.catalog
+        return await self.service.load_catalog()
 
     def _failed(self, title: str, exc: TimebillError) -> None:
         hint = (
@@ -242,8 +251,10 @@ class MonthEndScreen(Screen[bool]):
         self.query_one("#month-end-detail", Static).update(Text(clean(str(exc))))
 
     def build(self) -> None:
-        """Plans for every client from the loaded entries (pure, no network)."""
-        self.assignments, self.rows = plan_queue(self.context, self.entries, self.rows)
+        """Plans for every client from the loaded entries (pure: no network, no journal
+        writes; name matches are remembered when the Assign screen confirms them)."""
+        queue = month_end_queue(self.service, self.entries, previous=self.rows)
+        self.assignments, self.rows = queue.assignments, queue.rows
         self.show_rows()
 
     def show_rows(self) -> None:
@@ -298,7 +309,7 @@ class MonthEndScreen(Screen[bool]):
             )
             row = self.current
             if row is not None and row.result is not None and row.result.invoice_id:
-                url = invoice_url(self.context.settings, row.result.invoice_id)
+                url = invoice_url(self.service.settings, row.result.invoice_id)
                 number = row.result.invoice_number or "–"
                 detail.append(
                     "\n"
@@ -351,7 +362,7 @@ class MonthEndScreen(Screen[bool]):
             row.state, row.reviewed = "open", None
         elif row.state in ("open", "failed"):
             plan = row.plan
-            options = self.context.client_options(plan.client_id)
+            options = row.options or self.service.client_options(plan.client_id)
             row.state, row.reviewed, row.message = (
                 "reviewed",
                 PreviewOutcome("reviewed", plan, options),
@@ -376,14 +387,14 @@ class MonthEndScreen(Screen[bool]):
         from timebill.tui.screens.done import DoneScreen
         from timebill.tui.screens.preview import PreviewScreen
 
-        context = self.context
+        service = self.service
         while index is not None:
             row = self.rows[index]
             self.query_one("#month-end-queue", DataTable).move_cursor(row=index, animate=False)
             if row.kind == "unassigned":
                 entries = self._entries_of(row)
                 resolution = await self.app.push_screen_wait(
-                    AssignScreen(context, customers_of(entries), services_of(entries), always=True)
+                    AssignScreen(service, customers_of(entries), services_of(entries), always=True)
                 )
                 if resolution is not None:
                     self.build()
@@ -394,7 +405,7 @@ class MonthEndScreen(Screen[bool]):
             number = next(i for i, r in enumerate(billable, start=1) if r is row)
             outcome = await self.app.push_screen_wait(
                 PreviewScreen(
-                    context,
+                    service,
                     self._entries_of(row),
                     self.assignments,
                     client_id=row.client_id,
@@ -428,8 +439,8 @@ class MonthEndScreen(Screen[bool]):
                 DoneScreen(
                     outcome.result,
                     outcome.plan,
-                    url=invoice_url(context.settings, outcome.result.invoice_id),
-                    tracker=context.tracker,
+                    url=invoice_url(service.settings, outcome.result.invoice_id),
+                    tracker=service.tracker,
                     into_draft=outcome.into_draft,
                     next_name=self.rows[following].name if following is not None else None,
                     back_to_list=True,
@@ -495,11 +506,13 @@ class MonthEndScreen(Screen[bool]):
     def on_month_end_screen_progress(self, message: MonthEndScreen.Progress) -> None:
         self.query_one(ProgressPanel).update(message.text, message.done, message.total)
 
-    def _report(self, text: str, done: int, total: int | None) -> None:
-        self.post_message(self.Progress(text, done, total))
+    def _report(self, where: QueueProgress) -> None:
+        self.post_message(self.Progress(progress_text(where), where.done, where.total))
 
-    def _created(self, row: QueueRow, recorded: bool) -> None:
-        self.changed = self.changed or recorded
+    def _created(self, row: QueueRow, outcome: Created) -> None:
+        if not outcome.created:
+            row.message = notice(outcome)[1]
+        self.changed = self.changed or outcome.recorded
         self._update_row(row)
 
     # Never exclusive: cancelling a POST half-way leaves its outcome unknown.
@@ -507,9 +520,16 @@ class MonthEndScreen(Screen[bool]):
     async def create_all(self, todo: list[QueueRow]) -> None:
         created = 0
         try:
-            created = await create_reviewed(
-                self.context, todo, report=self._report, updated=self._created
-            )
+            async with self.service.connect() as (source, billomat):
+                outcomes = await create_rows(
+                    self.service,
+                    todo,
+                    source=source,
+                    billomat=billomat,
+                    report=self._report,
+                    updated=self._created,
+                )
+            created = sum(1 for outcome in outcomes if outcome.created)
         except TimebillError as exc:
             self._failed(t("month_end.load_failed"), exc)
         finally:

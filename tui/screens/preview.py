@@ -24,20 +24,15 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 from textual.worker import Worker
 from timebill.core.billing import assign
+from timebill.core.billing.catalog import customers_of, services_of
+from timebill.core.billing.outcomes import Created
+from timebill.core.billing.service import BillingService
 from timebill.core.billing.transaction import BillingResult
-from timebill.core.connect import open_billomat, open_source
 from timebill.core.errors import AuthenticationError, TimebillError
-from timebill.core.invoicing.builder import (
-    Assignments,
-    PlanError,
-    PlanOptions,
-    SkippedEntry,
-    build_plan,
-)
+from timebill.core.invoicing.builder import Assignments, PlanError, PlanOptions, SkippedEntry
 from timebill.core.models import InvoicePlan, TimeEntry
 from timebill.core.text import clean, one_line
-from timebill.tui.flow_context import BillingContext, customers_of, services_of
-from timebill.tui.flow_create import Created, create_plan
+from timebill.tui.billing_notices import notice
 from timebill.tui.i18n import register, t
 from timebill.tui.screens.confirm import ConfirmScreen
 from timebill.tui.screens.draft_picker import DraftChoice, DraftPickerScreen
@@ -153,7 +148,7 @@ class PreviewScreen(Screen[PreviewOutcome | None]):
 
     def __init__(
         self,
-        context: BillingContext,
+        service: BillingService,
         entries: Sequence[TimeEntry],
         assignments: Assignments,
         *,
@@ -165,15 +160,15 @@ class PreviewScreen(Screen[PreviewOutcome | None]):
     ) -> None:
         super().__init__()
         localize_bindings(self)
-        self.context = context
+        self.service = service
         self.entries = list(entries)
         self.assignments = assignments
         self.client_id = client_id
         self.customer_ids = frozenset(customer_ids)
         self.queue = queue
         self.position = position
-        self.held = context.held()
-        self.options = reviewed.options if reviewed else context.client_options(client_id)
+        self.held = service.held()
+        self.options = reviewed.options if reviewed else service.client_options(client_id)
         self.into_draft = reviewed.into_draft if reviewed else None
         self.draft_label = reviewed.draft_label if reviewed else ""
         self.plan: InvoicePlan | None = reviewed.plan if reviewed else None
@@ -212,7 +207,7 @@ class PreviewScreen(Screen[PreviewOutcome | None]):
             self.notify(t("preview.edits_reset"), timeout=4, markup=False)
         self.edited = False
         try:
-            result = build_plan(
+            result = self.service.plan(
                 self.entries,
                 self.assignments,
                 self.options,
@@ -325,7 +320,7 @@ class PreviewScreen(Screen[PreviewOutcome | None]):
 
         self.app.push_screen(
             DraftPickerScreen(
-                self.context.settings, self.client_id, self.client_name, self.into_draft
+                self.service.settings, self.client_id, self.client_name, self.into_draft
             ),
             chosen,
         )
@@ -339,7 +334,7 @@ class PreviewScreen(Screen[PreviewOutcome | None]):
 
         self.app.push_screen(
             AssignScreen(
-                self.context, customers_of(self.entries), services_of(self.entries), always=True
+                self.service, customers_of(self.entries), services_of(self.entries), always=True
             ),
             assigned,
         )
@@ -350,7 +345,7 @@ class PreviewScreen(Screen[PreviewOutcome | None]):
         client_id = assignments.clients.get(first) if first else None
         if client_id is not None and client_id != self.client_id:
             self.client_id = client_id
-            self.options = self.context.client_options(client_id)
+            self.options = self.service.client_options(client_id)
             self.into_draft, self.draft_label = None, ""
         self.customer_ids = frozenset(
             c for c in self.customer_ids if assignments.clients.get(c) == self.client_id
@@ -398,7 +393,7 @@ class PreviewScreen(Screen[PreviewOutcome | None]):
                 gross=numbers.amount(plan.total_gross, grouping=True),
                 currency=plan.currency,
             ),
-            Text(t("preview.confirm.marks", tracker=self.context.tracker), style="dim"),
+            Text(t("preview.confirm.marks", tracker=self.service.tracker), style="dim"),
         ]
 
         def answered(yes: bool | None) -> None:
@@ -429,7 +424,7 @@ class PreviewScreen(Screen[PreviewOutcome | None]):
         if message.stage == "marking":
             text = t(
                 "preview.marking",
-                tracker=self.context.tracker,
+                tracker=self.service.tracker,
                 done=message.done,
                 total=message.total,
             )
@@ -447,27 +442,21 @@ class PreviewScreen(Screen[PreviewOutcome | None]):
     # Never exclusive: cancelling a POST half-way leaves its outcome unknown.
     @work(group="create", exit_on_error=False)
     async def create(self, plan: InvoicePlan, into_draft: str | None) -> None:
-        context = self.context
+        service = self.service
         try:
-            async with (
-                open_source(context.settings) as source,
-                open_billomat(context.settings) as billomat,
-            ):
-                created = await create_plan(
-                    context,
+            async with service.connect() as (source, billomat):
+                created = await service.create(
                     plan,
                     self.options,
                     source=source,
                     billomat=billomat,
-                    into_draft=into_draft,
+                    into=into_draft,
                     progress=self._progress,
                 )
         except TimebillError as exc:  # the adapters could not be set up (a setting missing)
-            created = Created(
-                "refused", error=clean(str(exc)), auth=isinstance(exc, AuthenticationError)
-            )
+            created = Created("refused", error=str(exc), auth=isinstance(exc, AuthenticationError))
         self._stop_creating()
-        title, message, severity = created.notice()
+        title, message, severity = notice(created)
         if message:
             self.notify(message, title=title, severity=severity, timeout=15, markup=False)  # type: ignore[arg-type]
         outcome = PreviewOutcome(
@@ -482,5 +471,5 @@ class PreviewScreen(Screen[PreviewOutcome | None]):
             self.dismiss(outcome)
         elif created.kind == "held":
             # Another plan took some entries meanwhile: show the plan without them.
-            self.held = context.held()
+            self.held = service.held()
             self.rebuild()

@@ -18,11 +18,10 @@ from textual.message import Message
 from textual.widgets import DataTable, Static
 from textual.worker import Worker
 from timebill.core.billing.journal import PlanRecord
-from timebill.core.billing.transaction import deleted_drafts, release
+from timebill.core.billing.service import BillingService
 from timebill.core.connect import open_billomat, open_source
 from timebill.core.errors import TimebillError
 from timebill.core.text import clean, one_line
-from timebill.tui.flow_context import BillingContext
 from timebill.tui.i18n import register, t
 from timebill.tui.widgets.localize import localize_bindings
 from timebill.tui.widgets.plan_text import money
@@ -89,10 +88,10 @@ class DeletedDrafts(Vertical):
             super().__init__()
             self.record = record
 
-    def __init__(self, context: BillingContext, *, id: str | None = None) -> None:
+    def __init__(self, service: BillingService, *, id: str | None = None) -> None:
         super().__init__(id=id)
         localize_bindings(self)
-        self.context = context
+        self.service = service
         self.records: list[PlanRecord] = []
         self.releasing = False
 
@@ -105,12 +104,10 @@ class DeletedDrafts(Vertical):
 
     @work(exclusive=True, group="deleted-drafts", exit_on_error=False)
     async def check(self) -> None:
-        context = self.context
+        service = self.service
         try:
-            async with open_billomat(context.settings) as billomat:
-                gone = await deleted_drafts(
-                    billomat=billomat, journal=context.journal, account=context.account
-                )
+            async with open_billomat(service.settings) as billomat:
+                gone = await service.deleted_drafts(billomat)
         except TimebillError as exc:
             self.notify(
                 clean(str(exc)), title=t("deleted.check_failed"), severity="warning", markup=False
@@ -147,10 +144,10 @@ class DeletedDrafts(Vertical):
 
     @work(group="deleted-release", exit_on_error=False)
     async def release_entries(self, record: PlanRecord) -> None:
-        context = self.context
+        service = self.service
         try:
-            async with open_source(context.settings) as source:
-                result = await release(record, source=source, journal=context.journal)
+            async with open_source(service.settings) as source:
+                result = await service.release(record, source=source)
         except TimebillError as exc:
             self.notify(
                 clean(str(exc)), title=t("deleted.release_failed"), severity="error", markup=False

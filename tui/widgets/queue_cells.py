@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from rich.text import Text
 from textual.dom import DOMNode
+from timebill.core.billing.month_end import QueueRow
 from timebill.tui.i18n import register, t
-from timebill.tui.month_end_queue import QueueRow
 from timebill.tui.widgets.theme_colors import theme_color
 
 STRINGS = {

@@ -1,38 +1,38 @@
 """The month-end queue as data: one row per Billomat client with a plan, per customer without a
-client and per client whose plan could not be built. No widgets: the Month-end screen shows
-these rows and changes their state as the user reviews and creates."""
+client and per client whose plan could not be built; and creating the reviewed rows one after
+another. Used by `timebill invoice --all-customers` and the app's Month-end screen."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
+from timebill.core.billing.catalog import customers_of, services_of
+from timebill.core.billing.outcomes import Created
+from timebill.core.billing.service import BillingService
 from timebill.core.billing.transaction import BillingResult
-from timebill.core.cli.entries import entry_amount
-from timebill.core.connect import open_billomat, open_source
-from timebill.core.invoicing.builder import Assignments, MonthEndPlans, plans_by_client
+from timebill.core.invoicing.builder import Assignments, MonthEndPlans, PlanOptions, plans_by_client
 from timebill.core.models import InvoicePlan, TimeEntry
-from timebill.core.text import one_line
-from timebill.tui.flow_context import BillingContext, customers_of, services_of
-from timebill.tui.flow_create import create_plan
-from timebill.tui.i18n import register, t
-
-STRINGS = {
-    "queue.creating": {
-        "en": "{n} of {count}: creating the draft for {name}…",
-        "de": "{n} von {count}: Entwurf für {name} wird angelegt…",
-    },
-    "queue.marking": {
-        "en": "{n} of {count}: {name}: marking entries billed {done} of {total}",
-        "de": "{n} von {count}: {name}: Einträge markieren {done} von {total}",
-    },
-}
-register(STRINGS)
+from timebill.core.money import entry_amount
+from timebill.core.sources.base import TimeSource
 
 RowKind = Literal["plan", "unassigned", "failed"]
 RowState = Literal["open", "reviewed", "created", "failed", "unassigned", "error"]
+
+
+class Reviewed(Protocol):
+    """A plan as the user reviewed it (possibly edited), with its options and target draft."""
+
+    @property
+    def plan(self) -> InvoicePlan: ...
+
+    @property
+    def options(self) -> PlanOptions: ...
+
+    @property
+    def into_draft(self) -> str | None: ...
 
 
 @dataclass
@@ -47,8 +47,8 @@ class QueueRow:
     amount: Decimal | None
     state: RowState
     plan: InvoicePlan | None = None
-    # The plan as reviewed in the preview (possibly edited), with its options and target.
-    reviewed: object | None = None
+    options: PlanOptions | None = None
+    reviewed: Reviewed | None = None
     result: BillingResult | None = None
     message: str = ""
 
@@ -56,6 +56,26 @@ class QueueRow:
     def billable(self) -> bool:
         """Still to create: a plan not created yet."""
         return self.kind == "plan" and self.state in ("open", "reviewed", "failed")
+
+
+@dataclass(frozen=True)
+class MonthEndQueue:
+    assignments: Assignments
+    rows: list[QueueRow]
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class QueueProgress:
+    """Where a batch create is: row `number` of `count`; `stage` "draft" (creating it) or
+    "marking" (`done` of `total` entries marked)."""
+
+    number: int
+    count: int
+    name: str
+    stage: str
+    done: int = 0
+    total: int | None = None
 
 
 def _minutes(entries: Sequence[TimeEntry]) -> int:
@@ -72,6 +92,7 @@ def queue_rows(
     run: MonthEndPlans,
     entries: Sequence[TimeEntry],
     assignments: Assignments,
+    options: Mapping[str, PlanOptions],
     previous: Sequence[QueueRow] = (),
 ) -> list[QueueRow]:
     """The rows for `run`; rows of `previous` that were reviewed or created keep their state
@@ -99,6 +120,7 @@ def queue_rows(
                 plan.total_net,
                 "open",
                 plan,
+                options.get(plan.client_id),
             )
         )
     rows.extend(row for row in kept.values() if row.state == "created")
@@ -146,66 +168,84 @@ def next_open(rows: Sequence[QueueRow], index: int) -> int | None:
     return None
 
 
-def plan_queue(
-    context: BillingContext, entries: Sequence[TimeEntry], previous: Sequence[QueueRow] = ()
-) -> tuple[Assignments, list[QueueRow]]:
-    """The assignments (exact name matches remembered, as the CLI does) and one plan per client
-    with open entries; pure but for the journal."""
-    resolution = context.resolve(customers_of(entries), services_of(entries))
+def month_end_queue(
+    service: BillingService,
+    entries: Sequence[TimeEntry],
+    *,
+    overrides: Mapping[str, Any] | None = None,
+    article_choice: Mapping[str, str] | None = None,
+    remember: bool = False,
+    previous: Sequence[QueueRow] = (),
+) -> MonthEndQueue:
+    """One plan per Billomat client with open entries, from entries and the loaded catalog.
+    Writes nothing unless `remember` (then name matches and `article_choice` are remembered,
+    as a confirmed command-line run does)."""
+    resolution = service.resolve(
+        customers_of(entries),
+        services_of(entries),
+        article_choice=article_choice,
+        remember=remember,
+    )
     assignments = resolution.assignments
     options = {
-        client_id: context.client_options(client_id)
+        client_id: service.client_options(client_id, overrides)
         for client_id in set(assignments.clients.values())
     }
     run = plans_by_client(
         entries,
         assignments,
-        context.base_options,
+        service.base_options,
         client_options=options,
-        in_progress=context.held(),
+        in_progress=service.held(),
     )
-    return assignments, queue_rows(run, entries, assignments, previous)
+    rows = queue_rows(run, entries, assignments, options, previous)
+    return MonthEndQueue(assignments, rows, tuple(resolution.notes))
 
 
-async def create_reviewed(
-    context: BillingContext,
+async def create_rows(
+    service: BillingService,
     rows: Sequence[QueueRow],
     *,
-    report: Callable[[str, int, int | None], None],
-    updated: Callable[[QueueRow, bool], None],
-) -> int:
-    """Create the reviewed plan of each row, one after another; a row that fails is marked
-    failed and the others go on. `report(text, done, total)` tells the progress, `updated(row,
-    recorded)` each row's new state. Returns how many drafts were created."""
-    created = 0
-    async with open_source(context.settings) as source, open_billomat(context.settings) as billomat:
-        for number, row in enumerate(rows, start=1):
-            reviewed: Any = row.reviewed
-            name = one_line(row.name, 30)
+    source: TimeSource,
+    billomat: Any,
+    report: Callable[[QueueProgress], None] | None = None,
+    updated: Callable[[QueueRow, Created], None] | None = None,
+) -> list[Created]:
+    """Create each row's plan (as reviewed, else as planned), one after another; a row that
+    fails is marked failed and the others go on. A created row's customers are remembered
+    for its client."""
+    outcomes: list[Created] = []
+    for number, row in enumerate(rows, start=1):
+        reviewed = row.reviewed
+        plan = reviewed.plan if reviewed is not None else row.plan
+        options = reviewed.options if reviewed is not None else row.options
+        if plan is None or options is None:
+            continue
 
-            def progress(
-                stage: str, done: int, total: int, number: int = number, name: str = name
-            ) -> None:
-                text = t(
-                    "queue.marking", n=number, count=len(rows), name=name, done=done, total=total
-                )
-                report(text, done, total)
+        def progress(
+            stage: str, done: int, total: int, number: int = number, name: str = row.name
+        ) -> None:
+            if report is not None:
+                report(QueueProgress(number, len(rows), name, stage, done, total))
 
-            report(t("queue.creating", n=number, count=len(rows), name=name), 0, None)
-            outcome = await create_plan(
-                context,
-                reviewed.plan,
-                reviewed.options,
-                source=source,
-                billomat=billomat,
-                into_draft=reviewed.into_draft,
-                progress=progress,
-            )
-            row.result = outcome.result
-            if outcome.created:
-                created += 1
-                row.state, row.message = "created", outcome.error
-            else:
-                row.state, row.message = "failed", outcome.notice()[1]
-            updated(row, outcome.recorded)
-    return created
+        if report is not None:
+            report(QueueProgress(number, len(rows), row.name, "draft"))
+        outcome = await service.create(
+            plan,
+            options,
+            source=source,
+            billomat=billomat,
+            into=reviewed.into_draft if reviewed is not None else None,
+            progress=progress,
+        )
+        row.result = outcome.result
+        if outcome.created:
+            if row.client_id is not None:
+                service.remember_client(row.customer_ids, row.client_id)
+            row.state, row.message = "created", outcome.error
+        else:
+            row.state, row.message = "failed", outcome.error
+        outcomes.append(outcome)
+        if updated is not None:
+            updated(row, outcome)
+    return outcomes

@@ -1,0 +1,72 @@
+"""`timebill invoice` flags turned into what the billing service takes: option overrides
+(`--group-by`, `--round`, `--rate`, `--vat` ...) and article choices (`--article`)."""
+
+from __future__ import annotations
+
+import argparse
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from timebill.core.billing import assign
+from timebill.core.errors import TimebillError
+from timebill.core.models import Article, Service
+
+
+def option_overrides(args: argparse.Namespace) -> dict[str, Any]:
+    """The options given on the command line (None: not given; assign.CLEAR: `--rate none`)."""
+    flags: dict[str, Any] = {
+        "grouping": args.group_by,
+        "round_to": None
+        if args.round is None
+        else (0 if args.round == "none" else int(args.round)),
+        "round_per": args.round_per,
+    }
+    try:
+        if args.rate is not None and args.rate.strip().lower() == "none":
+            flags["rate_override"] = assign.CLEAR
+        elif args.rate is not None:
+            flags["rate_override"] = _decimal(args.rate, "--rate")
+        if args.vat is not None:
+            flags["default_vat"] = _decimal(args.vat, "--vat")
+            flags["reverse_charge"] = flags["default_vat"] == 0
+    except ValueError as exc:
+        raise TimebillError(str(exc)) from None
+    return flags
+
+
+def _decimal(text: str, flag: str) -> Decimal:
+    try:
+        value = Decimal(text.strip())
+    except InvalidOperation:
+        raise ValueError(f"{flag} {text!r} is not a number (use a dot: 19.5).") from None
+    if value < 0 or (flag == "--vat" and value > 100):
+        raise ValueError(f"{flag} {text!r} is out of range.")
+    return value
+
+
+def article_choice(
+    values: list[str], services: list[Service], articles: tuple[Article, ...]
+) -> dict[str, str]:
+    """`--article SERVICE=ID` by service name (case-insensitive) or id; the article must exist
+    (checked here, before anything is remembered)."""
+    known = {article.id for article in articles}
+    chosen: dict[str, str] = {}
+    for value in values:
+        service_ref, sep, article_id = value.partition("=")
+        if not sep or not service_ref.strip() or not article_id.strip():
+            raise TimebillError(
+                f"--article {value!r}: expected SERVICE=ARTICLE_ID, e.g. --article Entwicklung=901."
+            )
+        match = next(
+            (s for s in services if s.id == service_ref.strip()), None
+        ) or assign.exact_match(service_ref, services, "name")
+        if match is None:
+            raise TimebillError(
+                f"--article {value!r}: the tracker has no service {service_ref.strip()!r}."
+            )
+        if article_id.strip() not in known:
+            raise TimebillError(
+                f"--article {value!r}: Billomat has no article with id {article_id.strip()}."
+            )
+        chosen[match.id] = article_id.strip()
+    return chosen
