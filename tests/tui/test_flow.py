@@ -247,7 +247,7 @@ async def test_a_draft_deleted_after_it_was_picked_is_refused_before_anything_is
         async with open_billomat(settings) as billomat:
             await billomat.delete_invoice(existing["id"])
         invoices = sandbox.billomat.invoices()
-        await pilot.press("c")
+        await pilot.press("c", "enter")
         await settle(pilot)
         assert app.screen is preview and not preview.creating
         [message] = errors(app)
