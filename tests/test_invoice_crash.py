@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from billing_env import GRUENWALD_DRAFT, OCTOBER, TODAY, BillingEnv, billing_env, changed
+from timebill.core.billing.markers import marker_of
 from timebill.core.cli.demo import demo_config
 from timebill.core.sandbox import SandboxServer
 from timebill.core.settings.model import save_settings
@@ -58,7 +59,7 @@ def check_recovered(env: BillingEnv, before: dict[str, dict[str, object]], invoi
     assert record.state == "done"
     plan = record.plan
     drafts = env.timebill_invoices()
-    assert [d["customfield"] for d in drafts] == [plan.marker]
+    assert [marker_of(d["customfield"]) for d in drafts] == [plan.marker]
     [draft] = drafts
     assert draft["id"] == record.invoice_id and draft["status"] == "DRAFT"
     assert len(draft["items"]) == len(plan.lines)
@@ -84,7 +85,9 @@ def test_killed_right_after_the_draft_request(
         # Billomat has the draft, the journal only knows the plan as pending, nothing is marked.
         [pending] = env.plans()
         assert pending.state == "pending" and pending.invoice_id is None
-        assert [d["customfield"] for d in env.timebill_invoices()] == [pending.plan.marker]
+        assert [marker_of(d["customfield"]) for d in env.timebill_invoices()] == [
+            pending.plan.marker
+        ]
         assert env.entries() == before
 
         # The held entries cannot be billed again meanwhile; the message says what to do.

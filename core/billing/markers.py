@@ -1,0 +1,57 @@
+"""What a timebill draft carries in its Billomat `customfield`, so that anyone reading the
+account (a `resume`, another install with its own journal, a late sweep) can tell whose draft it
+is and which tracker entries it bills:
+
+    timebill:<plan id>|<tracker account>|<count>|<entry id>,<entry id>,...
+
+The first part alone is the plan's marker (what older versions wrote, and what the lines added
+to an existing draft carry as `<marker>#<n>`). How long a customfield may be is not documented
+(UNCERTAIN): the count lets a reader notice a value cut short, and then the last, possibly
+truncated, id is not trusted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from timebill.core.invoicing.models import MARKER_PREFIX
+
+SEP = "|"
+
+
+@dataclass(frozen=True)
+class DraftTag:
+    marker: str
+    account: str = ""  # the tracker account, e.g. "mite:nordlicht" (entry ids are unique in it)
+    entry_ids: frozenset[str] = frozenset()
+    complete: bool = True  # False when the value was cut short
+
+
+def draft_tag(marker: str, account: str, entry_ids: Iterable[str]) -> str:
+    ids = list(dict.fromkeys(str(i) for i in entry_ids))
+    return SEP.join((marker, account, str(len(ids)), ",".join(ids)))
+
+
+def marker_of(customfield: str) -> str:
+    """The plan marker in a customfield ("" when it is not timebill's)."""
+    value = (customfield or "").strip()
+    if not value.startswith(MARKER_PREFIX):
+        return ""
+    return value.split(SEP, 1)[0]
+
+
+def read_tag(customfield: str) -> DraftTag | None:
+    """The tag of a timebill draft, or None for anything else; never raises."""
+    marker = marker_of(customfield)
+    if not marker:
+        return None
+    parts = customfield.strip().split(SEP, 3)
+    if len(parts) < 4:
+        return DraftTag(marker, parts[1] if len(parts) > 1 else "", complete=len(parts) == 1)
+    _, account, count, ids = parts
+    found = [i for i in ids.split(",") if i]
+    complete = count.isdigit() and int(count) == len(found)
+    if not complete and found:
+        found = found[:-1]  # the value was cut short: the last id may be a fragment
+    return DraftTag(marker, account, frozenset(found), complete)
