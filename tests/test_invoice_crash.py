@@ -134,7 +134,7 @@ def test_resume_reports_a_draft_that_cannot_be_finished(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A plan left pending whose entries were billed elsewhere meanwhile is dropped, not billed
-    twice, and resume says so."""
+    twice, and resume says which entry changed (exit 6)."""
     with billing_env(tmp_path, monkeypatch, "mite") as env:
         rule = env.server.faults.add(
             "status", service="billomat", method="POST", path="/api/invoices", status=400
@@ -155,8 +155,9 @@ def test_resume_reports_a_draft_that_cannot_be_finished(
         before = env.entries()
 
         resumed = env.run("resume")
-        assert resumed.code == 0, resumed.text
-        assert "dropped" in resumed.out and "billed elsewhere" in resumed.out
+        assert resumed.code == 6, resumed.text  # the plan's entries changed
+        assert "dropped" in resumed.out
+        assert f"entry {one}: billed elsewhere meanwhile" in resumed.out
         assert env.timebill_invoices() == []
         assert env.entries() == before
         [dropped] = env.plans()

@@ -1,8 +1,10 @@
 """`timebill invoice`, `timebill resume`, `timebill sync`: billing without the app (cron, scripts).
 
 Exit codes: 0 done (or a dry run shown), 1 failed (nothing created unless the message says so),
-3 nothing to bill, 4 a draft was created but some entries are not marked yet (`timebill resume`),
-5 not confirmed at the prompt.
+3 nothing to bill, 4 a plan is unfinished: a draft was created but some entries are not marked
+yet, or an earlier draft request may still land (`timebill resume`), 5 not confirmed at the
+prompt, 6 the planned entries changed in the tracker (billed, locked, deleted, edited) or are on
+another timebill draft: nothing was billed, plan again.
 """
 
 from __future__ import annotations
@@ -17,11 +19,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from timebill.core.billing import assign, planlock
+from timebill.core.billing import sync as billing_sync
+from timebill.core.billing.drafts import SweepAction, sweep
+from timebill.core.billing.freshness import PlanChangedError
 from timebill.core.billing.journal import Journal
 from timebill.core.billing.transaction import (
     BillingResult,
     create_invoice,
-    deleted_drafts,
     release,
     resume,
 )
@@ -43,6 +47,7 @@ from timebill.core.periods import resolve as resolve_period
 from timebill.core.text import clean, one_line
 
 EXIT_OK, EXIT_FAILED, EXIT_NOTHING, EXIT_UNFINISHED, EXIT_DECLINED = 0, 1, 3, 4, 5
+EXIT_CHANGED = 6
 
 Ask = Callable[[str], bool]
 
@@ -69,7 +74,27 @@ def warn(text: str) -> None:
 def run(command: str, settings: Any, args: argparse.Namespace, ask: Ask = ask_stdin) -> int:
     handler = {"invoice": _invoice, "resume": _resume, "sync": _sync}[command]
     with open_journal(settings) as journal:
-        return asyncio.run(handler(settings, args, journal, ask))
+        try:
+            return asyncio.run(handler(settings, args, journal, ask))
+        except PlanChangedError as exc:
+            warn(changed_text(exc))
+            return EXIT_CHANGED
+
+
+def changed_text(exc: PlanChangedError) -> str:
+    """What changed, one entry a line (the app shows the same list in its preview)."""
+    count = len({c.entry_id for c in exc.changes})
+    lines = [
+        f"timebill: {count} of the planned entries changed since the preview; nothing was "
+        "billed. Plan the invoice again:"
+    ]
+    lines += [f"  {change}" for change in exc.changes]
+    return "\n".join(lines)
+
+
+def say_swept(actions: Sequence[SweepAction]) -> None:
+    for action in actions:
+        (say if action.done else warn)(action.message)
 
 
 @dataclass
@@ -228,6 +253,7 @@ async def _invoice(settings: Any, args: argparse.Namespace, journal: Journal, as
             account=account,
             into_draft=args.into_draft,
             progress=_progress,
+            entries=entries,
         )
         assign.remember_client_options(journal, account, plan_result.plan.client_id, options)
         return _report(outcome, settings, lines=len(plan_result.plan.lines))
@@ -346,6 +372,8 @@ def _report(outcome: BillingResult, settings: Any, *, lines: int) -> int:
         done = f"{lines} lines added to {draft}" if outcome.into_draft else f"D{draft[1:]} created"
         say(f"{done}{again}; {len(outcome.marked)} entries marked billed.")
         say(f"Open it in Billomat: {invoice_url(settings, outcome.invoice_id)}")
+        if outcome.gone:
+            warn(f"timebill: {outcome.message}")
         return EXIT_OK
     warn(f"timebill: {outcome.message}")
     return EXIT_UNFINISHED if outcome.state == "created" else EXIT_FAILED
@@ -361,38 +389,76 @@ def invoice_url(settings: Any, invoice_id: str | None) -> str:
 async def _resume(settings: Any, args: argparse.Namespace, journal: Journal, ask: Ask) -> int:
     account = tracker_account(settings)
     unfinished = journal.unfinished(account)
-    if not unfinished:
-        say("Nothing to resume: every invoice is finished.")
-        return EXIT_OK
-    async with open_source(settings) as source, open_billomat(settings) as billomat:
-        results = await resume(
-            source=source, billomat=billomat, journal=journal, account=account, progress=_progress
-        )
+    async with open_billomat(settings) as billomat:
+        if not unfinished:
+            say_swept(await sweep(billomat=billomat, journal=journal, account=account))
+            say("Nothing to resume: every invoice is finished.")
+            return EXIT_OK
+        async with open_source(settings) as source:
+            results = await resume(
+                source=source,
+                billomat=billomat,
+                journal=journal,
+                account=account,
+                progress=_progress,
+            )
+        swept = await sweep(billomat=billomat, journal=journal, account=account)
     code = EXIT_OK
     for outcome in results:
+        plan = f"Plan {outcome.plan_id[:8]}"
         if outcome.state == "done":
             how = "found in Billomat" if outcome.found_existing else "created"
             say(
-                f"Plan {outcome.plan_id[:8]}: draft {outcome.invoice_number or outcome.invoice_id} {how}, entries marked billed."
+                f"{plan}: draft {outcome.invoice_number or outcome.invoice_id} {how}, entries marked billed."
             )
+            if outcome.gone:
+                warn(f"{plan}: {outcome.message}")
+        elif outcome.state == "abandoned" and outcome.changes:
+            say(f"{plan}: dropped, nothing billed: its entries changed since it was planned.")
+            for change in outcome.changes:
+                say(f"  {change}")
+            code = max(code, EXIT_CHANGED)
         elif outcome.state == "abandoned":
-            say(f"Plan {outcome.plan_id[:8]}: dropped. {outcome.message}")
+            say(f"{plan}: dropped. {outcome.message}")
+        elif outcome.waiting_until is not None:
+            warn(f"{plan}: waiting. {outcome.message}")
+            code = EXIT_UNFINISHED if code == EXIT_OK else code
         else:
-            warn(f"Plan {outcome.plan_id[:8]}: still unfinished. {outcome.message}")
-            code = EXIT_UNFINISHED
+            warn(f"{plan}: still unfinished. {outcome.message}")
+            code = EXIT_UNFINISHED if code == EXIT_OK else code
+    say_swept(swept)
     return code
 
 
 async def _sync(settings: Any, args: argparse.Namespace, journal: Journal, ask: Ask) -> int:
     account = tracker_account(settings)
     async with open_billomat(settings) as billomat:
-        gone = await deleted_drafts(billomat=billomat, journal=journal, account=account)
-    if not gone:
-        say("In sync: every draft timebill created still exists in Billomat.")
-        return EXIT_OK
+        report = await billing_sync.check(billomat=billomat, journal=journal, account=account)
     code = EXIT_OK
+    for record in report.pending:
+        since = record.created_at.replace("T", " ")[:16]
+        say(
+            f"Unfinished: plan {record.id[:8]} for {one_line(record.plan.client_name or record.plan.client_id)} "
+            f"({record.state} since {since} UTC, {len(record.entry_ids)} entries): "
+            f"`timebill resume` finishes it, `timebill abandon {record.id[:8]}` gives it up."
+        )
+    if report.account_error:
+        warn(f"timebill: {report.account_error}")
+        return EXIT_FAILED
+    say_swept(report.swept)
+    for item in report.unproven:
+        record = item.record
+        warn(
+            f"Draft {record.invoice_number or record.invoice_id} (plan {record.id[:8]}) looks "
+            f"gone, but nothing was released: {item.reason}."
+        )
+        code = EXIT_FAILED
+    if not report.gone:
+        if not report.unproven:
+            say("In sync: every draft timebill created still exists in Billomat.")
+        return code
     async with open_source(settings) as source:
-        for record in gone:
+        for record in report.gone:
             plan = record.plan
             say(
                 f"Draft {record.invoice_number or record.invoice_id} for {one_line(plan.client_name or plan.client_id)} "

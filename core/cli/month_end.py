@@ -11,9 +11,12 @@ import asyncio
 from typing import Any
 
 from timebill.core.billing import assign
+from timebill.core.billing.drafts import sweep
+from timebill.core.billing.freshness import PlanChangedError
 from timebill.core.billing.journal import EntriesInProgressError, Journal
 from timebill.core.billing.transaction import BillingError, create_invoice
 from timebill.core.cli.invoice import (
+    EXIT_CHANGED,
     EXIT_FAILED,
     EXIT_NOTHING,
     EXIT_OK,
@@ -22,7 +25,9 @@ from timebill.core.cli.invoice import (
     _article_choice,
     _load_billomat,
     _progress,
+    changed_text,
     say,
+    say_swept,
     warn,
 )
 from timebill.core.cli.plan_view import money, render_plan
@@ -44,6 +49,9 @@ async def month_end(
     args: argparse.Namespace,
     ask: Ask,
 ) -> int:
+    if not args.dry_run:
+        # Late copies of earlier drafts go first, so they are not counted as billed work.
+        say_swept(await sweep(billomat=billomat, journal=journal, account=account))
     entries, data, services = await asyncio.gather(
         source.entries(start, end, billable=True, billed=False),
         _load_billomat(billomat),
@@ -111,7 +119,12 @@ async def month_end(
                 journal=journal,
                 account=account,
                 progress=_progress,
+                entries=entries,
             )
+        except PlanChangedError as exc:
+            warn("  " + changed_text(exc).replace("\n", "\n  ") + "\n")
+            code = EXIT_CHANGED if code in (EXIT_OK, EXIT_UNFINISHED) else code
+            continue
         except (BillingError, EntriesInProgressError, TimebillError) as exc:
             warn(f"  failed: {exc}\n")
             code = EXIT_FAILED
