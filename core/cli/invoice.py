@@ -442,9 +442,6 @@ async def _sync(settings: Any, args: argparse.Namespace, journal: Journal, ask: 
             f"({record.state} since {since} UTC, {len(record.entry_ids)} entries): "
             f"`timebill resume` finishes it, `timebill abandon {record.id[:8]}` gives it up."
         )
-    if report.account_error:
-        warn(f"timebill: {report.account_error}")
-        return EXIT_FAILED
     say_swept(report.swept)
     for item in report.unproven:
         record = item.record
@@ -453,6 +450,9 @@ async def _sync(settings: Any, args: argparse.Namespace, journal: Journal, ask: 
             f"gone, but nothing was released: {item.reason}."
         )
         code = EXIT_FAILED
+    if report.account_error:
+        warn(f"timebill: {report.account_error}")
+        return EXIT_FAILED
     if not report.gone:
         if not report.unproven:
             say("In sync: every draft timebill created still exists in Billomat.")

@@ -22,6 +22,7 @@ FaultKind = Literal[
     "timeout",  # wait `delay` seconds before answering (longer than the client's timeout)
     "latency",  # wait `delay` seconds, then answer normally
     "hold",  # carry the request out, then hold the answer until `release` is set (kill tests)
+    "late",  # hold the request until `release` is set, then carry it out (lands after a timeout)
 ]
 
 FAULT_KINDS = frozenset(FaultKind.__args__)  # type: ignore[attr-defined]
@@ -41,9 +42,11 @@ class FaultRule:
     seen: int = field(default=0, compare=False)
     fired: int = field(default=0, compare=False)
     # "hold": set when a held request has been carried out; the test sets `release` to let the
-    # answer go (to a client that has usually been killed by then).
+    # answer go (to a client that has usually been killed by then). "late": `arrived` is set
+    # when the request is received, `release` lets it be carried out, `landed` says it was.
     arrived: threading.Event = field(default_factory=threading.Event, compare=False, repr=False)
     release: threading.Event = field(default_factory=threading.Event, compare=False, repr=False)
+    landed: threading.Event = field(default_factory=threading.Event, compare=False, repr=False)
 
     def matches(self, service: str, method: str, path: str) -> bool:
         return (
@@ -124,7 +127,7 @@ class Faults:
                     {
                         f.name: getattr(rule, f.name)
                         for f in fields(rule)
-                        if f.name not in ("arrived", "release")
+                        if f.name not in ("arrived", "release", "landed")
                     }
                     for rule in self.rules
                 ],

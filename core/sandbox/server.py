@@ -199,6 +199,14 @@ class SandboxServer:
             return False
         if rule.kind == "drop":
             return None
+        if rule.kind == "late":
+            # Received, then carried out only once the test lets it (the client has given up
+            # by then): a request that lands after timebill's read timeout.
+            rule.arrived.set()
+            rule.release.wait(rule.delay or 120.0)
+            answer = emulator.handle(request)
+            rule.landed.set()
+            return answer
         if rule.kind == "hold":
             answer = emulator.handle(request)
             rule.arrived.set()
