@@ -38,6 +38,9 @@ class FaultRule:
     count: int | None = 1
     status: int = 503
     retry_after: float | None = None
+    # "rate_limit" without Retry-After: the window ends this many seconds from now
+    # (X-Rate-Limit-Reset), instead of at the emulator's own window end.
+    reset_in: float | None = None
     delay: float = 0.0
     seen: int = field(default=0, compare=False)
     fired: int = field(default=0, compare=False)
@@ -74,6 +77,7 @@ class FaultRule:
             "count",
             "status",
             "retry_after",
+            "reset_in",
             "delay",
         }
         unknown = set(data) - allowed

@@ -237,6 +237,11 @@ class SandboxServer:
                         "X-Rate-Limit-Reset": str(reset),
                     }
                 )
+            elif rule.reset_in is not None:
+                reset = int(dt.datetime.now(dt.UTC).timestamp() + rule.reset_in)
+                response.headers.update(
+                    {"X-Rate-Limit-Remaining": "0", "X-Rate-Limit-Reset": str(reset)}
+                )
             return response
         return emulator.error(rule.status, f"injected fault: HTTP {rule.status}")
 
