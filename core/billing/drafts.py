@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -24,6 +25,11 @@ from timebill.core.billing.markers import marker_of, read_tag
 from timebill.core.billomat.client import invoice_order
 from timebill.core.errors import ConflictError, NotFoundError, ServiceError, ValidationError
 from timebill.core.models import Invoice
+
+# Untagged drafts with exactly a plan's lines are taken for its late copies only this long
+# after the plan was made (a lost request lands within minutes; a draft days later is a
+# person's).
+UNTAGGED_HORIZON = dt.timedelta(days=1)
 
 
 def conflicts(record: PlanRecord, drafts: Sequence[Invoice]) -> list[tuple[Invoice, set[str]]]:
@@ -103,6 +109,18 @@ async def sweep(*, billomat: Any, journal: Journal, account: str) -> list[SweepA
             if draft.id == keep:
                 continue
             actions.append(await _delete_draft(billomat, record, draft, keep))
+    untagged = [d for d in drafts if not d.customfield]
+    recent = (dt.datetime.now(dt.UTC) - UNTAGGED_HORIZON).isoformat(timespec="seconds")
+    for record in journal.plans("created", "done", account=account):
+        # Only plans whose create answer was lost, and only lately, can have such a copy.
+        if record.into_draft or not record.lost_at or record.lost_at < recent or not untagged:
+            continue
+        if planlock.busy(journal.path, record.id):
+            continue
+        for copy in await billomat.untagged_copies(record.plan, untagged):
+            if copy.id != record.invoice_id:
+                actions.append(await _delete_draft(billomat, record, copy, record.invoice_id))
+                untagged = [d for d in untagged if d.id != copy.id]
     for record in journal.plans("pending", "created", "done", account=account):
         if record.into_draft and not record.final and not planlock.busy(journal.path, record.id):
             actions += await _sweep_lines(billomat, journal, record)
@@ -118,6 +136,8 @@ async def _delete_draft(
         if keep
         else f"a late copy; plan {record.id[:8]} is {record.state}"
     )
+    if not draft.customfield:
+        why += ", without its marker but with exactly its lines"
     try:
         await billomat.delete_invoice(draft.id)
     except ServiceError as exc:
@@ -138,7 +158,7 @@ async def _delete_draft(
         draft.id,
         number,
         True,
-        f"Deleted draft {number} (id {draft.id}): {why} (plan {record.id[:8]}, same marker).",
+        f"Deleted draft {number} (id {draft.id}): {why} (plan {record.id[:8]}).",
     )
 
 

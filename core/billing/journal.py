@@ -83,6 +83,7 @@ MIGRATIONS = (
     ("plans", "billomat_account", "TEXT"),
     ("plans", "attempt_at", "TEXT"),
     ("plans", "attempt_of", "TEXT"),  # what that request was to create: the marker of it
+    ("plans", "lost_at", "TEXT"),  # when a create request's answer was lost (kept for the sweep)
     ("plan_entries", "snapshot", "TEXT"),
 )
 # plan_entries.marked: 1 marked billed, 2 deleted in the tracker before it could be marked.
@@ -117,6 +118,7 @@ class PlanRecord:
     billomat_account: str | None = None
     attempt_at: str | None = None  # a create request went out and its outcome is not known
     attempt_of: str | None = None  # the marker of the draft or line that request creates
+    lost_at: str | None = None  # when a create request's answer was lost
     gone_ids: tuple[str, ...] = ()  # deleted in the tracker before they could be marked
     snapshots: dict[str, dict[str, Any]] = field(default_factory=dict)
 
@@ -326,6 +328,11 @@ class Journal:
                 (stamp, what, _now(), plan_id),
             )
 
+    def record_lost(self, plan_id: str) -> None:
+        """A create request's answer was lost: a copy may land later (never cleared)."""
+        with self._write() as db:
+            db.execute("UPDATE plans SET lost_at = ? WHERE id = ?", (_now(), plan_id))
+
     def clear_attempt(self, plan_id: str) -> None:
         """The request's outcome is known (answered, or refused before it was carried out)."""
         with self._write() as db:
@@ -448,5 +455,6 @@ class Journal:
             billomat_account=row["billomat_account"],
             attempt_at=row["attempt_at"],
             attempt_of=row["attempt_of"],
+            lost_at=row["lost_at"],
             snapshots={e["entry_id"]: json.loads(e["snapshot"]) for e in entries if e["snapshot"]},
         )

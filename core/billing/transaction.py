@@ -337,7 +337,7 @@ async def _draft(
     if record.into_draft:
         return await _add_to_draft(record, source, billomat, journal, first_run=first_run), False
     if not first_run:
-        existing = await billomat.find_by_marker(record.marker, client_id=record.client_id)
+        existing = await _lookup(record, billomat)
         if existing is not None:
             return existing, True
         until = _still_landing(record, set())
@@ -355,9 +355,10 @@ async def _draft(
         if not (landed or getattr(exc, "outcome_unknown", False)):
             journal.clear_attempt(record.id)
             raise
+        journal.record_lost(record.id)
         # The request went out and the answer was lost: the draft may exist. Look before
         # anyone creates it again.
-        existing = await billomat.find_by_marker(record.marker, client_id=record.client_id)
+        existing = await _lookup(record, billomat)
         if existing is None:
             raise
         journal.clear_attempt(record.id)
@@ -367,6 +368,20 @@ async def _draft(
         raise
     journal.clear_attempt(record.id)
     return invoice, False
+
+
+async def _lookup(record: PlanRecord, billomat: Any) -> Invoice | None:
+    """The plan's draft, by its marker; or an untagged draft with exactly its lines (a lost
+    create whose customfield was never set), which is tagged now and taken as the plan's."""
+    existing = await billomat.find_by_marker(record.marker, client_id=record.client_id)
+    if existing is not None or not hasattr(billomat, "find_untagged_copies"):
+        return existing
+    copies = await billomat.find_untagged_copies(record.plan)
+    if not copies:
+        return None
+    tag = draft_tag(record.marker, record.account, record.entry_ids)
+    await billomat.set_customfield(copies[0].id, tag)
+    return copies[0].model_copy(update={"customfield": tag})
 
 
 async def _ready(record: PlanRecord, source: TimeSource, billomat: Any) -> None:
