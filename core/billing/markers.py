@@ -34,17 +34,14 @@ def draft_tag(marker: str, account: str, entry_ids: Iterable[str]) -> str:
 
 
 def marker_of(customfield: str) -> str:
-    """The plan marker in a customfield ("" when it is not timebill's)."""
-    value = (customfield or "").strip()
-    if not value.startswith(MARKER_PREFIX):
-        return ""
-    return value.split(SEP, 1)[0]
+    """The marker part of a customfield: all of it, or what comes before the first `|`."""
+    return (customfield or "").strip().split(SEP, 1)[0]
 
 
 def read_tag(customfield: str) -> DraftTag | None:
     """The tag of a timebill draft, or None for anything else; never raises."""
     marker = marker_of(customfield)
-    if not marker:
+    if not marker.startswith(MARKER_PREFIX):
         return None
     parts = customfield.strip().split(SEP, 3)
     if len(parts) < 4:
