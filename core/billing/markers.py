@@ -2,12 +2,12 @@
 account (a `resume`, another install with its own journal, a late sweep) can tell whose draft it
 is and which tracker entries it bills:
 
-    timebill:<plan id>|<tracker account>|<count>|<entry id>,<entry id>,...
+    timebill:<plan id>|<tracker account>|<count>|<entry id>,<entry id>,...|
 
 The first part alone is the plan's marker (what older versions wrote, and what the lines added
 to an existing draft carry as `<marker>#<n>`). How long a customfield may be is not documented
-(UNCERTAIN): the count lets a reader notice a value cut short, and then the last, possibly
-truncated, id is not trusted.
+(UNCERTAIN): the count and the closing `|` let a reader notice a value cut short, and then the
+last, possibly truncated, id is not trusted.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ class DraftTag:
 
 def draft_tag(marker: str, account: str, entry_ids: Iterable[str]) -> str:
     ids = list(dict.fromkeys(str(i) for i in entry_ids))
-    return SEP.join((marker, account, str(len(ids)), ",".join(ids)))
+    return SEP.join((marker, account, str(len(ids)), ",".join(ids))) + SEP
 
 
 def marker_of(customfield: str) -> str:
@@ -47,8 +47,9 @@ def read_tag(customfield: str) -> DraftTag | None:
     if len(parts) < 4:
         return DraftTag(marker, parts[1] if len(parts) > 1 else "", complete=len(parts) == 1)
     _, account, count, ids = parts
-    found = [i for i in ids.split(",") if i]
-    complete = count.isdigit() and int(count) == len(found)
+    closed = ids.endswith(SEP)
+    found = [i for i in ids.removesuffix(SEP).split(",") if i]
+    complete = closed and count.isdigit() and int(count) == len(found)
     if not complete and found:
         found = found[:-1]  # the value was cut short: the last id may be a fragment
     return DraftTag(marker, account, frozenset(found), complete)
