@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from billing_env import GRUENWALD_DRAFT, OCTOBER, TODAY, BillingEnv, billing_env, changed
+from timebill.core.billing.markers import marker_of
 from timebill.core.cli.demo import demo_config
 from timebill.core.sandbox import SandboxServer
 from timebill.core.settings.model import save_settings
@@ -58,7 +59,7 @@ def check_recovered(env: BillingEnv, before: dict[str, dict[str, object]], invoi
     assert record.state == "done"
     plan = record.plan
     drafts = env.timebill_invoices()
-    assert [d["customfield"] for d in drafts] == [plan.marker]
+    assert [marker_of(d["customfield"]) for d in drafts] == [plan.marker]
     [draft] = drafts
     assert draft["id"] == record.invoice_id and draft["status"] == "DRAFT"
     assert len(draft["items"]) == len(plan.lines)
@@ -84,7 +85,9 @@ def test_killed_right_after_the_draft_request(
         # Billomat has the draft, the journal only knows the plan as pending, nothing is marked.
         [pending] = env.plans()
         assert pending.state == "pending" and pending.invoice_id is None
-        assert [d["customfield"] for d in env.timebill_invoices()] == [pending.plan.marker]
+        assert [marker_of(d["customfield"]) for d in env.timebill_invoices()] == [
+            pending.plan.marker
+        ]
         assert env.entries() == before
 
         # The held entries cannot be billed again meanwhile; the message says what to do.
@@ -131,7 +134,7 @@ def test_resume_reports_a_draft_that_cannot_be_finished(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A plan left pending whose entries were billed elsewhere meanwhile is dropped, not billed
-    twice, and resume says so."""
+    twice, and resume says which entry changed (exit 6)."""
     with billing_env(tmp_path, monkeypatch, "mite") as env:
         rule = env.server.faults.add(
             "status", service="billomat", method="POST", path="/api/invoices", status=400
@@ -152,8 +155,9 @@ def test_resume_reports_a_draft_that_cannot_be_finished(
         before = env.entries()
 
         resumed = env.run("resume")
-        assert resumed.code == 0, resumed.text
-        assert "dropped" in resumed.out and "billed elsewhere" in resumed.out
+        assert resumed.code == 6, resumed.text  # the plan's entries changed
+        assert "dropped" in resumed.out
+        assert f"entry {one}: billed elsewhere meanwhile" in resumed.out
         assert env.timebill_invoices() == []
         assert env.entries() == before
         [dropped] = env.plans()

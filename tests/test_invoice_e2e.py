@@ -24,6 +24,7 @@ from billing_env import (
     changed,
 )
 from timebill.core.billing import assign
+from timebill.core.billing.markers import read_tag
 from timebill.core.billing.transaction import create_invoice
 from timebill.core.cli.plan_view import render_plan
 from timebill.core.connect import open_billomat, open_source, tracker_account
@@ -110,7 +111,10 @@ def test_invoice_creates_exactly_the_planned_draft_and_marks_its_entries(
         [draft] = new
         assert draft["status"] == "DRAFT"
         assert draft["client_id"] == MUELLER
-        assert draft["customfield"] == plan.marker
+        # The draft names its plan and the entries it bills (for other installs to see).
+        tag = read_tag(draft["customfield"])
+        assert tag is not None and tag.marker == plan.marker and tag.complete
+        assert tag.entry_ids == set(plan.entry_ids) and tag.account.startswith(f"{tracker}:")
         assert draft["currency_code"] == "EUR"
         assert draft["supply_date"] == "01.10.2026 – 30.10.2026"
         assert items_of(draft) == lines_of(plan)

@@ -127,3 +127,63 @@ def test_a_second_process_on_the_same_journal_sees_the_entries_taken(journal: Jo
         [sys.executable, "-c", script], capture_output=True, text=True, cwd=root, check=True
     )
     assert result.stdout.strip() == "refused ('2',)"
+
+
+# The journal's first schema, as version 1 of timebill wrote it (plans without the Billomat
+# account, the in-flight request or the planned entries' snapshots).
+SCHEMA_1 = """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE plans (
+    id TEXT PRIMARY KEY, marker TEXT NOT NULL UNIQUE, account TEXT NOT NULL,
+    client_id TEXT NOT NULL, state TEXT NOT NULL, into_draft TEXT, invoice_id TEXT,
+    invoice_number TEXT, final INTEGER NOT NULL DEFAULT 0, plan TEXT NOT NULL, error TEXT,
+    created_at TEXT NOT NULL, updated_at TEXT NOT NULL
+);
+CREATE TABLE plan_entries (
+    plan_id TEXT NOT NULL REFERENCES plans(id), account TEXT NOT NULL, entry_id TEXT NOT NULL,
+    active INTEGER NOT NULL DEFAULT 1, marked INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (plan_id, entry_id)
+);
+INSERT INTO meta VALUES ('schema_version', '1');
+"""
+
+
+def test_a_schema_1_journal_is_migrated_in_place_and_keeps_its_plans(tmp_path: Path) -> None:
+    import sqlite3
+
+    path = tmp_path / "journal.sqlite3"
+    plan = make_plan("old", ("1", "2"))
+    with sqlite3.connect(path) as db:
+        db.executescript(SCHEMA_1)
+        db.execute(
+            "INSERT INTO plans VALUES ('old', 'timebill:old', ?, '7', 'done', NULL, '55', 'RE1',"
+            " 0, ?, NULL, '2026-10-01T00:00:00+00:00', '2026-10-01T00:00:00+00:00')",
+            (ACCOUNT, plan.model_dump_json()),
+        )
+        db.executemany(
+            "INSERT INTO plan_entries VALUES ('old', ?, ?, 1, 1)", [(ACCOUNT, "1"), (ACCOUNT, "2")]
+        )
+    db.close()
+    with Journal(path) as j:
+        [old] = j.plans()
+        assert (old.state, old.invoice_id, old.marked_ids) == ("done", "55", ("1", "2"))
+        assert old.billomat_account is None and old.attempt_at is None and old.snapshots == {}
+        # New plans record what schema 2 adds; the old plan still holds its entries.
+        with pytest.raises(EntriesInProgressError):
+            j.begin(make_plan("new", ("2", "3")), ACCOUNT, billomat_account="nordlicht@host")
+        new = j.begin(
+            make_plan("new", ("3",)),
+            ACCOUNT,
+            billomat_account="nordlicht@host",
+            snapshots={"3": {"minutes": 45}},
+        )
+        assert new.billomat_account == "nordlicht@host" and new.snapshots == {"3": {"minutes": 45}}
+        j.record_attempt("new", "timebill:new")
+        assert j.plan("new").attempt_of == "timebill:new"
+        j.clear_attempt("new")
+        assert j.plan("new").attempt_at is None
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone() == (
+            "2",
+        )
+    db.close()

@@ -37,6 +37,15 @@ STRINGS = {
         "en": "Choose another draft (d) or a new one.",
         "de": "Einen anderen Entwurf (d) oder einen neuen wählen.",
     },
+    "create.changed_title": {
+        "en": "Entries changed since the preview",
+        "de": "Einträge seit der Vorschau geändert",
+    },
+    "create.changed": {
+        "en": "Nothing was billed. Reload (r on the entries) and plan again:",
+        "de": "Nichts wurde abgerechnet. Neu laden (r bei den Einträgen) und neu planen:",
+    },
+    "create.changed_more": {"en": "… and {count} more", "de": "… und {count} weitere"},
     "create.unfinished_title": {
         "en": "The draft exists, some entries are not marked",
         "de": "Der Entwurf existiert, einige Einträge sind nicht markiert",
@@ -70,6 +79,11 @@ def notice(created: Created) -> tuple[str, str, str]:
         return t("create.abandoned_title"), error, "error"
     if created.kind == "unfinished":
         return t("create.unfinished_title"), error, "warning"
+    if created.kind == "changed":
+        shown = [clean(str(change)) for change in created.changes[:8]]
+        if len(created.changes) > 8:
+            shown.append(t("create.changed_more", count=len(created.changes) - 8))
+        return t("create.changed_title"), "\n".join([t("create.changed"), *shown]), "error"
     return "", "", ""
 
 

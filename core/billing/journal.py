@@ -5,6 +5,12 @@ A plan moves pending -> created -> done. Entries of an active plan (pending, cre
 held by a unique index, so neither a second plan in this process nor a second timebill process on
 the same journal (two SSH logins) can take them: the second `begin` fails and names them.
 Released and abandoned plans let go of their entries.
+
+Schema 2 adds what proving and re-checking need: the Billomat account a plan is created in
+(`billomat_account`), when a create request whose answer was lost went out (`attempt_at`), and
+each entry as it was planned (`plan_entries.snapshot`). A journal of schema 1 is migrated in
+place when it is opened; its old plans have no recorded account, so `sync` releases nothing of
+them (`timebill abandon` still can).
 """
 
 from __future__ import annotations
@@ -14,14 +20,14 @@ import json
 import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from timebill.core.errors import TimebillError
 from timebill.core.models import InvoicePlan
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 ACTIVE_STATES = ("pending", "created", "done")
 UNFINISHED_STATES = ("pending", "created")
 
@@ -72,6 +78,17 @@ CREATE UNIQUE INDEX IF NOT EXISTS one_active_plan_per_entry
 CREATE INDEX IF NOT EXISTS plans_by_state ON plans (state);
 """
 
+# Columns added after schema 1: (table, column, declaration).
+MIGRATIONS = (
+    ("plans", "billomat_account", "TEXT"),
+    ("plans", "attempt_at", "TEXT"),
+    ("plans", "attempt_of", "TEXT"),  # what that request was to create: the marker of it
+    ("plans", "lost_at", "TEXT"),  # when a create request's answer was lost (kept for the sweep)
+    ("plan_entries", "snapshot", "TEXT"),
+)
+# plan_entries.marked: 1 marked billed, 2 deleted in the tracker before it could be marked.
+GONE = 2
+
 
 class EntriesInProgressError(TimebillError):
     """Some entries already belong to another unfinished or finished plan."""
@@ -98,11 +115,17 @@ class PlanRecord:
     plan: InvoicePlan
     entry_ids: tuple[str, ...]
     marked_ids: tuple[str, ...]
+    billomat_account: str | None = None
+    attempt_at: str | None = None  # a create request went out and its outcome is not known
+    attempt_of: str | None = None  # the marker of the draft or line that request creates
+    lost_at: str | None = None  # when a create request's answer was lost
+    gone_ids: tuple[str, ...] = ()  # deleted in the tracker before they could be marked
+    snapshots: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def unmarked_ids(self) -> tuple[str, ...]:
-        marked = set(self.marked_ids)
-        return tuple(e for e in self.entry_ids if e not in marked)
+        done = set(self.marked_ids) | set(self.gone_ids)
+        return tuple(e for e in self.entry_ids if e not in done)
 
 
 def _now() -> str:
@@ -122,8 +145,13 @@ class Journal:
         self._db.execute("PRAGMA foreign_keys=ON")
         self._db.executescript(SCHEMA)
         with self._write() as db:
+            for table, column, declaration in MIGRATIONS:
+                present = {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
+                if column not in present:
+                    db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
             db.execute(
-                "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)",
+                "INSERT INTO meta (key, value) VALUES ('schema_version', ?)"
+                " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
                 (str(SCHEMA_VERSION),),
             )
 
@@ -193,10 +221,17 @@ class Journal:
 
     # -- the billing journal -------------------------------------------------------------------
     def begin(
-        self, plan: InvoicePlan, account: str, *, into_draft: str | None = None
+        self,
+        plan: InvoicePlan,
+        account: str,
+        *,
+        into_draft: str | None = None,
+        billomat_account: str | None = None,
+        snapshots: dict[str, dict[str, Any]] | None = None,
     ) -> PlanRecord:
         """Record the plan as pending and take its entries. Raises EntriesInProgressError (and
-        records nothing) when any entry is already held by another plan."""
+        records nothing) when any entry is already held by another plan. `snapshots`: each
+        entry as planned (timebill.core.billing.freshness), checked again before creating."""
         now = _now()
         with self._write() as db:
             held = self._held(db, account, plan.entry_ids)
@@ -209,7 +244,8 @@ class Journal:
                 )
             db.execute(
                 "INSERT INTO plans (id, marker, account, client_id, state, into_draft, plan,"
-                " created_at, updated_at) VALUES (?, ?, ?, ?, 'pending', ?, ?, ?, ?)",
+                " created_at, updated_at, billomat_account)"
+                " VALUES (?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?)",
                 (
                     plan.id,
                     plan.marker,
@@ -219,11 +255,22 @@ class Journal:
                     plan.model_dump_json(),
                     now,
                     now,
+                    billomat_account,
                 ),
             )
+            snaps = snapshots or {}
             db.executemany(
-                "INSERT INTO plan_entries (plan_id, account, entry_id) VALUES (?, ?, ?)",
-                [(plan.id, account, entry_id) for entry_id in plan.entry_ids],
+                "INSERT INTO plan_entries (plan_id, account, entry_id, snapshot)"
+                " VALUES (?, ?, ?, ?)",
+                [
+                    (
+                        plan.id,
+                        account,
+                        entry_id,
+                        json.dumps(snaps[entry_id]) if entry_id in snaps else None,
+                    )
+                    for entry_id in plan.entry_ids
+                ],
             )
         return self.plan(plan.id)
 
@@ -262,6 +309,44 @@ class Journal:
             )
             db.execute("UPDATE plans SET updated_at = ? WHERE id = ?", (_now(), plan_id))
 
+    def record_gone(self, plan_id: str, entry_ids: Iterable[str]) -> None:
+        """Entries deleted in the tracker before they were marked: nothing left to mark."""
+        with self._write() as db:
+            db.executemany(
+                "UPDATE plan_entries SET marked = ? WHERE plan_id = ? AND entry_id = ?",
+                [(GONE, plan_id, entry_id) for entry_id in entry_ids],
+            )
+
+    def record_attempt(self, plan_id: str, what: str, when: dt.datetime | None = None) -> None:
+        """A create request is about to go out (`what`: the marker of the draft or line it
+        creates): until its outcome is known, nobody may send another
+        (timebill.core.billing.transaction)."""
+        stamp = (when or dt.datetime.now(dt.UTC)).isoformat(timespec="seconds")
+        with self._write() as db:
+            db.execute(
+                "UPDATE plans SET attempt_at = ?, attempt_of = ?, updated_at = ? WHERE id = ?",
+                (stamp, what, _now(), plan_id),
+            )
+
+    def record_lost(self, plan_id: str) -> None:
+        """A create request's answer was lost: a copy may land later (never cleared)."""
+        with self._write() as db:
+            db.execute("UPDATE plans SET lost_at = ? WHERE id = ?", (_now(), plan_id))
+
+    def clear_attempt(self, plan_id: str) -> None:
+        """The request's outcome is known (answered, or refused before it was carried out)."""
+        with self._write() as db:
+            db.execute(
+                "UPDATE plans SET attempt_at = NULL, attempt_of = NULL WHERE id = ?", (plan_id,)
+            )
+
+    def set_billomat_account(self, plan_id: str, billomat_account: str) -> None:
+        with self._write() as db:
+            db.execute(
+                "UPDATE plans SET billomat_account = ? WHERE id = ? AND billomat_account IS NULL",
+                (billomat_account, plan_id),
+            )
+
     def record_done(self, plan_id: str) -> None:
         self._set(plan_id, "done", error=None)
 
@@ -276,9 +361,13 @@ class Journal:
                 "UPDATE plans SET error = ?, updated_at = ? WHERE id = ?", (error, _now(), plan_id)
             )
 
-    def record_abandoned(self, plan_id: str, reason: str) -> None:
-        """A pending plan whose draft never came to be: its entries are free again."""
-        self._set(plan_id, "abandoned", error=reason, release=True)
+    def record_abandoned(self, plan_id: str, reason: str, *, invoice_id: str | None = None) -> None:
+        """A plan given up: its entries are free again. `invoice_id`: a draft the user chose to
+        keep (any other draft carrying the plan's marker is an extra, and swept)."""
+        if invoice_id is None:
+            self._set(plan_id, "abandoned", error=reason, release=True)
+        else:
+            self._set(plan_id, "abandoned", error=reason, release=True, invoice_id=invoice_id)
 
     def record_released(self, plan_id: str, reason: str = "") -> None:
         """The draft was deleted and the entries released in the tracker."""
@@ -318,6 +407,10 @@ class Journal:
         rows = self._db.execute(query + " ORDER BY created_at, id", args).fetchall()
         return [self._record(row) for row in rows]
 
+    def by_marker(self, marker: str) -> PlanRecord | None:
+        row = self._db.execute("SELECT * FROM plans WHERE marker = ?", (marker,)).fetchone()
+        return None if row is None else self._record(row)
+
     def unfinished(self, account: str | None = None) -> list[PlanRecord]:
         return self.plans(*UNFINISHED_STATES, account=account)
 
@@ -339,7 +432,7 @@ class Journal:
 
     def _record(self, row: sqlite3.Row) -> PlanRecord:
         entries = self._db.execute(
-            "SELECT entry_id, marked FROM plan_entries WHERE plan_id = ? ORDER BY rowid",
+            "SELECT entry_id, marked, snapshot FROM plan_entries WHERE plan_id = ? ORDER BY rowid",
             (row["id"],),
         ).fetchall()
         return PlanRecord(
@@ -357,5 +450,11 @@ class Journal:
             updated_at=row["updated_at"],
             plan=InvoicePlan.model_validate_json(row["plan"]),
             entry_ids=tuple(e["entry_id"] for e in entries),
-            marked_ids=tuple(e["entry_id"] for e in entries if e["marked"]),
+            marked_ids=tuple(e["entry_id"] for e in entries if e["marked"] == 1),
+            gone_ids=tuple(e["entry_id"] for e in entries if e["marked"] == GONE),
+            billomat_account=row["billomat_account"],
+            attempt_at=row["attempt_at"],
+            attempt_of=row["attempt_of"],
+            lost_at=row["lost_at"],
+            snapshots={e["entry_id"]: json.loads(e["snapshot"]) for e in entries if e["snapshot"]},
         )

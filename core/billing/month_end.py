@@ -210,10 +210,11 @@ async def create_rows(
     billomat: Any,
     report: Callable[[QueueProgress], None] | None = None,
     updated: Callable[[QueueRow, Created], None] | None = None,
+    entries: Sequence[TimeEntry] | None = None,
 ) -> list[Created]:
     """Create each row's plan (as reviewed, else as planned), one after another; a row that
     fails is marked failed and the others go on. A created row's customers are remembered
-    for its client."""
+    for its client. `entries` as shown: each plan's are read again before its draft."""
     outcomes: list[Created] = []
     for number, row in enumerate(rows, start=1):
         reviewed = row.reviewed
@@ -237,6 +238,7 @@ async def create_rows(
             billomat=billomat,
             into=reviewed.into_draft if reviewed is not None else None,
             progress=progress,
+            entries=entries,
         )
         row.result = outcome.result
         if outcome.created:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from timebill.core.billing.freshness import EntryChange
 from timebill.core.billing.transaction import BillingResult
 from timebill.core.errors import TimebillError
 from timebill.core.invoicing.builder import PlanOptions, PlanResult, SkippedEntry
@@ -63,7 +64,9 @@ class NoClient:
 
 CustomerPlan = Planned | NothingToBill | NoClient
 
-CreateKind = Literal["done", "unfinished", "abandoned", "held", "failed", "refused", "target"]
+CreateKind = Literal[
+    "done", "unfinished", "abandoned", "held", "failed", "refused", "target", "changed"
+]
 
 
 @dataclass(frozen=True)
@@ -72,13 +75,16 @@ class Created:
     `abandoned` (the plan was dropped); `held` (entries taken by another plan, nothing sent);
     `failed` (the plan stays in the journal for resume); `refused` (a service or a setting
     refused before anything was recorded); `target` (the draft to fill cannot take the lines,
-    nothing recorded). `error` is the service's own text, unsanitised."""
+    nothing recorded); `changed` (the planned entries changed in the tracker or sit on another
+    timebill draft: nothing billed, `changes` says what). `error` is the service's own text,
+    unsanitised."""
 
     kind: CreateKind
     result: BillingResult | None = None
     error: str = ""
     held: int = 0
     auth: bool = False
+    changes: tuple[EntryChange, ...] = ()
 
     @property
     def created(self) -> bool:
@@ -87,4 +93,4 @@ class Created:
     @property
     def recorded(self) -> bool:
         """The journal changed (entries shown billed or in progress now)."""
-        return self.kind not in ("held", "refused", "target")
+        return self.kind not in ("held", "refused", "target", "changed")

@@ -15,8 +15,10 @@ from collections.abc import AsyncIterator, Collection, Iterable, Mapping, Sequen
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from timebill.core.billing import assign, planlock, transaction
+from timebill.core.billing import assign, drafts, planlock, sync, transaction
 from timebill.core.billing.catalog import Catalog, read_catalog, services_of
+from timebill.core.billing.drafts import SweepAction
+from timebill.core.billing.freshness import PlanChangedError
 from timebill.core.billing.journal import EntriesInProgressError, Journal, PlanRecord
 from timebill.core.billing.outcomes import (
     Created,
@@ -27,6 +29,7 @@ from timebill.core.billing.outcomes import (
     Planned,
     TargetError,
 )
+from timebill.core.billing.sync import SyncReport
 from timebill.core.billing.transaction import BillingError, BillingResult, Progress
 from timebill.core.connect import open_billomat, open_journal, open_source, tracker_account
 from timebill.core.errors import AuthenticationError, NotFoundError, TimebillError
@@ -291,10 +294,12 @@ class BillingService:
         billomat: Any,
         into: DraftTarget | str | None = None,
         progress: Progress | None = None,
+        entries: Iterable[TimeEntry] | None = None,
     ) -> Created:
         """Create the draft (or fill the draft `into`, checked first unless already a
         DraftTarget) and mark the entries; the client's options are remembered for next time
-        once the journal holds the plan."""
+        once the journal holds the plan. `entries`: the entries as the preview showed them,
+        read again from the tracker right before the draft is created."""
         target = into
         if isinstance(into, str):
             try:
@@ -312,7 +317,10 @@ class BillingService:
                 account=self.account,
                 into_draft=target.invoice_id if isinstance(target, DraftTarget) else None,
                 progress=progress,
+                entries=entries,
             )
+        except PlanChangedError as exc:
+            return Created("changed", error=str(exc), changes=exc.changes)
         except EntriesInProgressError as exc:
             return Created("held", error=str(exc), held=len(exc.entry_ids))
         except BillingError as exc:
@@ -345,6 +353,14 @@ class BillingService:
             account=self.account,
             progress=progress,
         )
+
+    async def sweep(self, billomat: Any) -> list[SweepAction]:
+        """Remove late copies of drafts and lines (a lost request that landed after all)."""
+        return await drafts.sweep(billomat=billomat, journal=self.journal, account=self.account)
+
+    async def sync_report(self, billomat: Any) -> SyncReport:
+        """Unfinished plans, swept copies, drafts proven gone and those only looking gone."""
+        return await sync.check(billomat=billomat, journal=self.journal, account=self.account)
 
     async def deleted_drafts(self, billomat: Any) -> list[PlanRecord]:
         """Plans whose draft was deleted in Billomat while their entries stay marked billed."""

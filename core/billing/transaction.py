@@ -1,8 +1,10 @@
 """Creating an invoice is a small transaction across two services, kept in the journal:
 
-    pending  (plan and entry ids recorded, entries held)
-      -> the draft is created in Billomat carrying the plan's marker
+    pending  (plan, entry ids and each entry as planned recorded, entries held)
+      -> the planned entries are read again, live drafts are searched for them
+      -> the draft is created in Billomat carrying the plan's tag (marker + entry ids)
     created  (invoice id recorded)
+      -> drafts of other installs holding the same entries are looked for once more
       -> the entries are marked billed in the tracker, in chunks, each chunk recorded
     done
 
@@ -11,6 +13,12 @@ pending plan is first looked up in Billomat by its marker, so a draft whose answ
 found instead of created twice; a created plan finishes its marking (marking is idempotent).
 Whoever works on a plan holds its lock (timebill.core.billing.planlock), so a `resume` in a second session
 leaves alone a plan the first is still creating.
+
+A request whose answer was lost may still be carried out later (a slow Billomat, a queue in a
+proxy): nothing proves it never will. So the journal records when a create request went out
+(`attempt_at`) and no draft or line is sent again for that plan until LATE_WINDOW has passed;
+a copy landing even later is removed by the sweep every resume, sync and month-end run does
+(timebill.core.billing.drafts).
 """
 
 from __future__ import annotations
@@ -21,15 +29,27 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from timebill.core.billing import planlock
+from timebill.core.billing import drafts, freshness, planlock
+from timebill.core.billing.freshness import EntryChange, PlanChangedError
 from timebill.core.billing.journal import Journal, PlanRecord
-from timebill.core.errors import NetworkError, NotFoundError, ServerError, TimebillError
-from timebill.core.models import Invoice, InvoicePlan, MarkResult
+from timebill.core.billing.markers import draft_tag
+from timebill.core.errors import (
+    NetworkError,
+    NotFoundError,
+    ServerError,
+    TimebillError,
+    UnknownAccountError,
+)
+from timebill.core.models import Invoice, InvoicePlan, MarkResult, TimeEntry
 from timebill.core.sources.base import TimeSource
 
 # (stage, done, total): stage is "draft" or "marking".
 Progress = Callable[[str, int, int], None]
 MARK_CHUNK = 25
+# How long a create request whose answer was lost may still land. Gateways in front of web
+# services give up on a request after one or two minutes; ten is a wide margin. Later copies
+# are still caught by the sweep.
+LATE_WINDOW = dt.timedelta(minutes=10)
 BUSY_MESSAGE = (
     "Another timebill session is creating this invoice right now; nothing was done here. "
     "If that session does not finish it, `timebill resume` does."
@@ -44,6 +64,10 @@ class BillingError(TimebillError):
         self.plan_id = plan_id
 
 
+class WrongAccountError(TimebillError):
+    """The configured Billomat account is not the one the plan was created in."""
+
+
 @dataclass
 class BillingResult:
     plan_id: str
@@ -56,11 +80,32 @@ class BillingResult:
     message: str = ""
     into_draft: bool = False  # the lines went into an existing draft
     busy: bool = False  # another timebill session is finishing this plan right now
+    # An earlier create request may still land: nothing is sent again before this moment.
+    waiting_until: dt.datetime | None = None
+    # Entries deleted in the tracker before they could be marked (their time is on the draft).
+    gone: tuple[str, ...] = ()
+    # Why the plan was given up: its entries changed since it was planned.
+    changes: tuple[EntryChange, ...] = ()
 
 
 def line_marker(marker: str, index: int) -> str:
     """The marker of one line added to an existing draft (the draft keeps its own marker)."""
     return f"{marker}#{index}"
+
+
+def billomat_account(billomat: Any) -> str | None:
+    return getattr(billomat, "account_key", None)
+
+
+def check_account(record: PlanRecord, billomat: Any) -> None:
+    """Raise WrongAccountError unless the adapter talks to the account the plan was made in."""
+    current = billomat_account(billomat)
+    if record.billomat_account and current and record.billomat_account != current:
+        raise WrongAccountError(
+            f"Plan {record.id[:8]} was created in the Billomat account "
+            f"{record.billomat_account}, but the configuration now names {current}: nothing "
+            "was done. Correct the Billomat ID (or base_url) if it is a typo."
+        )
 
 
 async def create_invoice(
@@ -72,13 +117,24 @@ async def create_invoice(
     account: str,
     into_draft: str | None = None,
     progress: Progress | None = None,
+    entries: Iterable[TimeEntry] | None = None,
 ) -> BillingResult:
-    """Record, create, mark, finish. Raises EntriesInProgressError before anything is sent when
-    an entry is already held by another plan (this or another timebill session)."""
+    """Record, check, create, mark, finish. `entries`: the entries as the preview showed them
+    (their minutes, rates and customers are checked again right before the draft is created).
+
+    Raises EntriesInProgressError before anything is sent when an entry is already held by
+    another plan (this or another timebill session), and PlanChangedError (the plan given up,
+    nothing billed) when the planned entries changed or are on another timebill draft."""
     # Claimed before it is recorded: a `resume` in another session must not pick the plan up
     # between the journal entry and the draft request (timebill.core.billing.planlock).
     with planlock.claim(journal.path, plan.id):
-        record = journal.begin(plan, account, into_draft=into_draft)
+        record = journal.begin(
+            plan,
+            account,
+            into_draft=into_draft,
+            billomat_account=billomat_account(billomat),
+            snapshots=freshness.snapshots(entries, plan.entry_ids) if entries is not None else None,
+        )
         return await _finish_claimed(
             record,
             source=source,
@@ -131,14 +187,18 @@ async def _finish_claimed(
     progress: Progress | None,
     first_run: bool,
 ) -> BillingResult:
-    result = await _finish(
-        record,
-        source=source,
-        billomat=billomat,
-        journal=journal,
-        progress=progress,
-        first_run=first_run,
-    )
+    try:
+        result = await _finish(
+            record,
+            source=source,
+            billomat=billomat,
+            journal=journal,
+            progress=progress,
+            first_run=first_run,
+        )
+    except PlanChangedError:
+        planlock.forget(journal.path, record.id)
+        raise
     if result.state in ("done", "abandoned"):
         planlock.forget(journal.path, record.id)
     return result
@@ -153,13 +213,29 @@ async def _finish(
     progress: Progress | None,
     first_run: bool,
 ) -> BillingResult:
+    check_account(record, billomat)
+    if record.billomat_account is None and billomat_account(billomat):
+        journal.set_billomat_account(record.id, billomat_account(billomat))
     found_existing = False
     if record.state == "pending":
         try:
-            invoice, found_existing = await _draft(record, source, billomat, first_run=first_run)
+            invoice, found_existing = await _draft(
+                record, source, billomat, journal, first_run=first_run
+            )
+        except _Waiting as wait:
+            return BillingResult(
+                record.id,
+                "pending",
+                waiting_until=wait.until,
+                into_draft=record.into_draft is not None,
+                message=wait.message,
+            )
         except _Abandon as stop:
             journal.record_abandoned(record.id, stop.reason)
             return BillingResult(record.id, "abandoned", message=stop.reason)
+        except PlanChangedError as exc:
+            journal.record_abandoned(record.id, str(exc))
+            raise
         except TimebillError as exc:
             journal.record_error(record.id, str(exc))
             what = (
@@ -177,7 +253,16 @@ async def _finish(
     if record.state != "created":
         return BillingResult(record.id, record.state, record.invoice_id, record.invoice_number)
 
+    if not record.into_draft and not record.marked_ids:
+        await _settle_race(record, billomat, journal)
+
     marked, failed = await _mark(record, source, journal, progress)
+    gone: tuple[str, ...] = ()
+    if failed:
+        gone = await _deleted(source, failed)
+        if gone:
+            journal.record_gone(record.id, gone)
+            failed = {k: v for k, v in failed.items() if k not in gone}
     if failed:
         reasons = "; ".join(f"{entry_id}: {why}" for entry_id, why in list(failed.items())[:5])
         journal.record_error(record.id, reasons)
@@ -190,6 +275,7 @@ async def _finish(
             failed=failed,
             found_existing=found_existing,
             into_draft=record.into_draft is not None,
+            gone=gone,
             message=f"The draft exists, but {len(failed)} entries could not be marked billed "
             f"({reasons}). `timebill resume` tries again.",
         )
@@ -202,6 +288,14 @@ async def _finish(
         marked=marked,
         found_existing=found_existing,
         into_draft=record.into_draft is not None,
+        gone=gone,
+        message=(
+            f"{len(gone)} entries were deleted in the tracker before they could be marked "
+            f"({', '.join(gone[:5])}); their time is still on draft "
+            f"{record.invoice_number or record.invoice_id}: check it."
+            if gone
+            else ""
+        ),
     )
 
 
@@ -211,73 +305,192 @@ class _Abandon(Exception):
         self.reason = reason
 
 
+class _Waiting(Exception):
+    def __init__(self, record: PlanRecord, until: dt.datetime) -> None:
+        self.until = until
+        what = "lines" if record.into_draft else "draft"
+        self.message = (
+            f"The {what} request sent at {_stamp(record.attempt_at)} got no answer and may still "
+            f"reach Billomat: timebill does not send it again before {until:%H:%M:%S} UTC "
+            "(run `timebill resume` then), so that it cannot land twice."
+        )
+        super().__init__(self.message)
+
+
+def _stamp(value: str | None) -> str:
+    return dt.datetime.fromisoformat(value).strftime("%H:%M:%S UTC") if value else "?"
+
+
+def _still_landing(record: PlanRecord, present: set[str]) -> dt.datetime | None:
+    """Until when an earlier request of this plan may still land (None: it cannot any more,
+    or it has: what it was to create is `present`)."""
+    if not record.attempt_at or (record.attempt_of and record.attempt_of in present):
+        return None
+    until = dt.datetime.fromisoformat(record.attempt_at) + LATE_WINDOW
+    return until if dt.datetime.now(dt.UTC) < until else None
+
+
 async def _draft(
-    record: PlanRecord, source: TimeSource, billomat: Any, *, first_run: bool
+    record: PlanRecord, source: TimeSource, billomat: Any, journal: Journal, *, first_run: bool
 ) -> tuple[Invoice, bool]:
     plan = record.plan
     if record.into_draft:
-        return await _add_to_draft(record, billomat), False
+        return await _add_to_draft(record, source, billomat, journal, first_run=first_run), False
     if not first_run:
-        existing = await billomat.find_by_marker(record.marker, client_id=record.client_id)
+        existing = await _lookup(record, billomat)
         if existing is not None:
             return existing, True
-        await _check_still_open(record, source)
+        until = _still_landing(record, set())
+        if until is not None:
+            raise _Waiting(record, until)
+    await _ready(record, source, billomat)
+    journal.record_attempt(record.id, record.marker)
     try:
-        return await billomat.create_draft(plan), False
+        invoice = await billomat.create_draft(
+            plan, draft_tag(record.marker, record.account, record.entry_ids)
+        )
     except (NetworkError, ServerError) as exc:
         # A 2xx answer that cannot be read (cut short by a proxy) means Billomat created it.
         landed = exc.status is not None and 200 <= exc.status < 300
         if not (landed or getattr(exc, "outcome_unknown", False)):
+            journal.clear_attempt(record.id)
             raise
+        journal.record_lost(record.id)
         # The request went out and the answer was lost: the draft may exist. Look before
         # anyone creates it again.
-        existing = await billomat.find_by_marker(record.marker, client_id=record.client_id)
+        existing = await _lookup(record, billomat)
         if existing is None:
             raise
+        journal.clear_attempt(record.id)
         return existing, True
+    except TimebillError:
+        journal.clear_attempt(record.id)  # refused: nothing was created
+        raise
+    journal.clear_attempt(record.id)
+    return invoice, False
 
 
-async def _add_to_draft(record: PlanRecord, billomat: Any) -> Invoice:
+async def _lookup(record: PlanRecord, billomat: Any) -> Invoice | None:
+    """The plan's draft, by its marker; or an untagged draft with exactly its lines (a lost
+    create whose customfield was never set), which is tagged now and taken as the plan's."""
+    existing = await billomat.find_by_marker(record.marker, client_id=record.client_id)
+    if existing is not None or not hasattr(billomat, "find_untagged_copies"):
+        return existing
+    copies = await billomat.find_untagged_copies(record.plan)
+    if not copies:
+        return None
+    tag = draft_tag(record.marker, record.account, record.entry_ids)
+    await billomat.set_customfield(copies[0].id, tag)
+    return copies[0].model_copy(update={"customfield": tag})
+
+
+async def _ready(record: PlanRecord, source: TimeSource, billomat: Any) -> None:
+    """Right before anything is created: the entries as planned, on no other live draft."""
+    plan = record.plan
+    changes = await freshness.changes(
+        source, record.entry_ids, record.snapshots, plan.service_start, plan.service_end
+    )
+    changes += drafts.as_changes(drafts.conflicts(record, await billomat.drafts()))
+    if changes:
+        raise PlanChangedError(changes, record.id)
+
+
+async def _settle_race(record: PlanRecord, billomat: Any, journal: Journal) -> None:
+    """After creating, before marking: another install may have created a draft holding the
+    same entries meanwhile. The older draft wins; if that is not ours, ours is deleted."""
+    lost = drafts.lost_race(record, await billomat.drafts())
+    if not lost:
+        return
+    changes = drafts.as_changes(lost)
+    try:
+        await billomat.delete_invoice(record.invoice_id)
+    except NotFoundError:
+        pass
+    except TimebillError as exc:
+        raise BillingError(
+            f"Another timebill install created a draft with some of these entries first; "
+            f"deleting this plan's draft {record.invoice_number or record.invoice_id} failed "
+            f"({exc}). Nothing was marked billed; `timebill resume` tries again.",
+            record.id,
+        ) from None
+    journal.record_abandoned(record.id, "lost to an older draft of another timebill install")
+    raise PlanChangedError(changes, record.id)
+
+
+async def _add_to_draft(
+    record: PlanRecord, source: TimeSource, billomat: Any, journal: Journal, *, first_run: bool
+) -> Invoice:
     """Add the plan's lines to an existing draft; lines already there (found by their markers,
-    after a crash) are not added again."""
+    after a crash) are not added again. A target deleted (or completed) before any line
+    arrived gives the plan up: nothing was billed."""
     invoice_id = record.into_draft
     assert invoice_id is not None
+    try:
+        target = await billomat.invoice(invoice_id)
+    except UnknownAccountError:
+        raise
+    except NotFoundError:
+        if await billomat.invoice_gone(invoice_id):
+            raise _Abandon(
+                f"Draft {invoice_id} was deleted in Billomat before the lines were added: "
+                "nothing was billed, and the entries are open to bill again."
+            ) from None
+        raise
     items = await billomat.invoice_items(invoice_id)
     present = {getattr(item, "customfield", "") for item in items}
+    ours = [m for m in present if m and m.startswith(f"{record.marker}#")]
+    if target.status != "DRAFT":
+        if not ours:
+            raise _Abandon(
+                f"Invoice {target.invoice_number or invoice_id} is no longer a draft "
+                f"({target.status}) and holds none of these lines: nothing was billed, and the "
+                "entries are open to bill again."
+            )
+        raise TimebillError(
+            f"Invoice {target.invoice_number or invoice_id} left DRAFT ({target.status}) with "
+            f"{len(ours)} of the {len(record.plan.lines)} lines; the rest cannot be added. "
+            f"`timebill abandon {record.id[:8]} --keep-draft` releases the plan's entries."
+        )
     missing = [
         (index, line)
         for index, line in enumerate(record.plan.lines)
         if line_marker(record.marker, index) not in present
     ]
     if missing:
-        await billomat.add_items(
-            invoice_id,
-            [line for _, line in missing],
-            markers=[line_marker(record.marker, index) for index, _ in missing],
-        )
+        until = None if first_run else _still_landing(record, present)
+        if until is not None:
+            raise _Waiting(record, until)
+        if not ours:
+            await _ready(record, source, billomat)
+        markers = [line_marker(record.marker, index) for index, _ in missing]
+        try:
+            await billomat.add_items(
+                invoice_id,
+                [line for _, line in missing],
+                markers=markers,
+                before_each=lambda n: journal.record_attempt(record.id, markers[n]),
+            )
+        except NetworkError as exc:
+            if not exc.outcome_unknown:
+                journal.clear_attempt(record.id)
+            raise
+        except TimebillError:
+            journal.clear_attempt(record.id)
+            raise
+        journal.clear_attempt(record.id)
     return await billomat.invoice(invoice_id)
 
 
-async def _check_still_open(record: PlanRecord, source: TimeSource) -> None:
-    """Before creating a draft again on resume: the plan's entries must still be open (nobody
-    billed or deleted them meanwhile), else the plan is dropped rather than billed twice."""
-    plan = record.plan
-    current = {
-        e.id: e
-        for e in await source.entries(
-            plan.service_start - dt.timedelta(days=1), plan.service_end + dt.timedelta(days=1)
-        )
-    }
-    gone = [i for i in record.entry_ids if i not in current]
-    billed = [i for i in record.entry_ids if i in current and current[i].billed]
-    if gone or billed:
-        raise _Abandon(
-            "No draft was found for this plan, and since it was planned "
-            + (f"{len(billed)} of its entries were billed elsewhere" if billed else "")
-            + (" and " if gone and billed else "")
-            + (f"{len(gone)} of its entries were deleted" if gone else "")
-            + ". Nothing was created; the remaining entries are open to bill again."
-        )
+async def _deleted(source: TimeSource, failed: dict[str, str]) -> tuple[str, ...]:
+    """Of the entries that could not be marked, those the tracker says no longer exist."""
+    gone = []
+    for entry_id in failed:
+        try:
+            if await source.entry(entry_id) is None:
+                gone.append(entry_id)
+        except TimebillError:
+            continue
+    return tuple(gone)
 
 
 async def _mark(
@@ -332,7 +545,11 @@ async def resume(
                     record, source=source, billomat=billomat, journal=journal, progress=progress
                 )
             )
-        except BillingError as exc:
+        except PlanChangedError as exc:
+            results.append(
+                BillingResult(record.id, "abandoned", message=str(exc), changes=exc.changes)
+            )
+        except (BillingError, WrongAccountError) as exc:
             results.append(
                 BillingResult(record.id, journal.plan(record.id).state, message=str(exc))
             )
@@ -340,21 +557,11 @@ async def resume(
 
 
 async def deleted_drafts(*, billomat: Any, journal: Journal, account: str) -> list[PlanRecord]:
-    """Plans whose invoice timebill created (or filled) no longer exists in Billomat: their
-    entries stay marked billed although no invoice holds them, until they are released."""
-    gone = []
-    for record in journal.plans("created", "done", account=account):
-        if not record.invoice_id or record.final:
-            continue
-        try:
-            invoice = await billomat.invoice(record.invoice_id)
-        except NotFoundError:
-            gone.append(record)
-            continue
-        if invoice.status != "DRAFT":
-            # A completed invoice cannot be deleted any more: no need to ask again.
-            journal.record_final(record.id)
-    return gone
+    """Plans whose invoice timebill created (or filled) is proven gone from Billomat
+    (timebill.core.billing.sync.check has the whole report: unproven ones and why)."""
+    from timebill.core.billing.sync import check
+
+    return (await check(billomat=billomat, journal=journal, account=account)).gone
 
 
 async def release(
@@ -364,8 +571,9 @@ async def release(
     journal: Journal,
     entry_ids: Iterable[str] | None = None,
 ) -> MarkResult:
-    """Give the plan's entries back to the tracker as open (mite: unlock; clockodo: billable=1)."""
-    ids = list(entry_ids if entry_ids is not None else record.entry_ids)
+    """Give the entries this plan marked back to the tracker as open (mite: unlock; clockodo:
+    billable=1); entries it never marked are left as they are (someone else may bill them)."""
+    ids = list(entry_ids if entry_ids is not None else record.marked_ids)
     result = await source.release(ids)
     if not result.failed:
         journal.record_released(record.id, f"draft {record.invoice_id} was deleted in Billomat")

@@ -12,10 +12,13 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from decimal import Decimal
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
+from timebill.core.billing.markers import marker_of
 from timebill.core.billomat import wire as wire
 from timebill.core.billomat.wire import InvoiceItem
 from timebill.core.errors import (
@@ -68,6 +71,15 @@ def check_billomat_id(billomat_id: str) -> str:
     return value
 
 
+def _line_key(title: str, quantity: Any, unit_price: Any) -> tuple[str, Decimal, Decimal]:
+    return (title.strip(), Decimal(str(quantity)).normalize(), Decimal(str(unit_price)).normalize())
+
+
+def invoice_order(invoice: Invoice) -> tuple[int, str]:
+    """Billomat ids grow with creation: the smaller id is the older invoice."""
+    return (len(invoice.id), invoice.id)
+
+
 def _error_text(response: httpx.Response) -> str | None:
     """`{"errors":{"error":"msg"}}` (error may be a list), or the XML equivalent."""
     found = json_error_text(response, ("errors", "error"), ("error",), ("message",))
@@ -118,14 +130,33 @@ class Billomat:
             "{billomat_id}", self.billomat_id
         )
         self.page_size = max(1, min(MAX_PER_PAGE, page_size))
+        # Paths whose 404 carried Billomat's own JSON error body (see `invoice_gone`).
+        self._json_404: set[str] = set()
         self.http = ServiceClient(
             "billomat",
             url,
             headers=headers,
             secrets=[key, secret],
-            error_message=_error_text,
+            error_message=self._error_text,
             retry=retry,
         )
+
+    def _error_text(self, response: httpx.Response) -> str | None:
+        text = _error_text(response)
+        if (
+            response.status_code == 404
+            and text
+            and "json" in response.headers.get("Content-Type", "")
+        ):
+            self._json_404.add(response.request.url.path)
+        return text
+
+    @property
+    def account_key(self) -> str:
+        """Which Billomat account this is, as the journal records it for each plan: the ID and
+        the host (not the port: a local sandbox comes back on another one)."""
+        host = urlsplit(self.http.base_url).hostname or ""
+        return f"{self.billomat_id.lower()}@{host.lower()}"
 
     def __repr__(self) -> str:
         return f"<Billomat {self.billomat_id} at {self.http.base_url}>"
@@ -187,22 +218,24 @@ class Billomat:
         return [wire.to_article(row, by_unit, by_tax) for row in rows]
 
     # -- invoices ---------------------------------------------------------------------------
-    async def create_draft(self, plan: InvoicePlan) -> Invoice:
-        """One POST creates the draft with all its items; the plan's marker goes into
-        `customfield`, set again with PUT /{id}/customfield if the create did not take it
-        (digest UNCERTAIN 6). `item_count` is read back, so a caller can see every line landed."""
+    async def create_draft(self, plan: InvoicePlan, customfield: str | None = None) -> Invoice:
+        """One POST creates the draft with all its items; `customfield` (default: the plan's
+        marker; timebill.core.billing.markers) is set again with PUT /{id}/customfield if the
+        create did not take it (digest UNCERTAIN 6). `item_count` is read back, so a caller can
+        see every line landed."""
         if not plan.lines:
             raise ValueError("an invoice plan needs at least one line")
-        created = wire.single(
-            await self._send("POST", "/api/invoices", wire.plan_body(plan)), "invoice"
-        )
+        tag = customfield or plan.marker
+        body = wire.plan_body(plan)
+        body["invoice"]["customfield"] = tag
+        created = wire.single(await self._send("POST", "/api/invoices", body), "invoice")
         invoice_id = wire.text(created.get("id"))
-        if wire.text(created.get("customfield")) != plan.marker:
+        if wire.text(created.get("customfield")) != tag:
             try:
                 await self._send(
                     "PUT",
                     f"/api/invoices/{invoice_id}/customfield",
-                    {"invoice": {"customfield": plan.marker}},
+                    {"invoice": {"customfield": tag}},
                 )
             except ServiceError as exc:
                 number = wire.text(created.get("invoice_number")) or invoice_id
@@ -213,7 +246,7 @@ class Billomat:
                 )
                 exc.args = (exc.message,)
                 raise
-            created = {**created, "customfield": plan.marker}
+            created = {**created, "customfield": tag}
         # Whether the POST answer nests the items is UNCERTAIN (5): count them with one small
         # read. The draft exists and carries its marker by now, so a failed count must not turn
         # the create into an error (a retry would find the draft, but the user would see a failure).
@@ -237,10 +270,12 @@ class Billomat:
         lines: Iterable[InvoiceLine],
         *,
         markers: Sequence[str] | None = None,
+        before_each: Callable[[int], None] | None = None,
     ) -> list[InvoiceItem]:
         """Append `lines` to a draft, one POST each (Billomat has no batch endpoint); they land
         after the existing items. `markers` (one per line) go into each item's `customfield`,
-        so a crashed run can tell which lines already arrived."""
+        so a crashed run can tell which lines already arrived. `before_each(index)` is called
+        right before each line's request goes out (the journal records what is in flight)."""
         lines = list(lines)
         if markers is not None and len(markers) != len(lines):
             raise ValueError("add_items needs exactly one marker per line")
@@ -259,6 +294,8 @@ class Billomat:
             fields = {"invoice_id": invoice_id, **wire.line_body(line)}
             if marker:
                 fields["customfield"] = marker
+            if before_each is not None:
+                before_each(index)
             answer = await self._send("POST", "/api/invoice-items", {"invoice-item": fields})
             item = wire.to_item(wire.single(answer, "invoice-item"))
             if marker and item.customfield != marker:
@@ -283,20 +320,99 @@ class Billomat:
         ]
 
     async def find_by_marker(self, marker: str, client_id: str | None = None) -> Invoice | None:
-        """The invoice (any status) whose customfield is exactly `marker`. Billomat's filter
-        may match substrings, so the value is compared here; the oldest wins if several do."""
+        """The oldest invoice (any status) carrying the plan's `marker`."""
+        found = await self.find_all_by_marker(marker, client_id)
+        return found[0] if found else None
+
+    async def find_all_by_marker(self, marker: str, client_id: str | None = None) -> list[Invoice]:
+        """Every invoice (any status) carrying the plan's `marker` (alone, or as the first part
+        of timebill's tag), oldest first. Billomat's filter may match substrings, or (UNCERTAIN)
+        only whole values, which would miss a tag: when it finds nothing, the client's drafts
+        are read and compared here too."""
         if not marker:
             raise ValueError("find_by_marker needs a non-empty marker")
-        params = {"customfield": marker} | ({"client_id": client_id} if client_id else {})
-        rows = await self._all("/api/invoices", "invoices", "invoice", params)
-        found = [
+        scope = {"client_id": client_id} if client_id else {}
+        rows = await self._all(
+            "/api/invoices", "invoices", "invoice", {"customfield": marker} | scope
+        )
+        found = self._carrying(rows, marker, client_id)
+        if not found:
+            rows = await self._all(
+                "/api/invoices", "invoices", "invoice", {"status": "DRAFT"} | scope
+            )
+            found = self._carrying(rows, marker, client_id)
+        return sorted(found, key=invoice_order)
+
+    @staticmethod
+    def _carrying(rows: list[dict[str, Any]], marker: str, client_id: str | None) -> list[Invoice]:
+        return [
             wire.to_invoice(row)
             for row in rows
-            if wire.text(row.get("customfield")) == marker
+            if marker_of(wire.text(row.get("customfield"))) == marker
             and (not client_id or wire.text(row.get("client_id")) == client_id)
         ]
-        found.sort(key=lambda i: (len(i.id), i.id))
-        return found[0] if found else None
+
+    async def find_untagged_copies(self, plan: InvoicePlan) -> list[Invoice]:
+        """Drafts of the plan's client without any customfield whose lines are exactly the
+        plan's, oldest first: a create that landed after its answer was lost, where Billomat
+        did not take the customfield from the create body (UNCERTAIN 6) and the PUT that sets
+        it never came. Items are read only for drafts whose net total matches."""
+        rows = await self._all(
+            "/api/invoices", "invoices", "invoice", {"status": "DRAFT", "client_id": plan.client_id}
+        )
+        return await self.untagged_copies(plan, [wire.to_invoice(row) for row in rows])
+
+    async def untagged_copies(self, plan: InvoicePlan, drafts: Iterable[Invoice]) -> list[Invoice]:
+        """Of `drafts`, the untagged copies of `plan` (see `find_untagged_copies`)."""
+        found = []
+        for draft in drafts:
+            if (
+                draft.customfield
+                or draft.status != "DRAFT"
+                or draft.client_id != plan.client_id
+                or draft.total_net != plan.total_net
+            ):
+                continue
+            try:
+                items = await self.invoice_items(draft.id)
+            except NotFoundError:
+                continue  # deleted meanwhile
+            if any(i.customfield for i in items):
+                continue  # lines someone marked: a draft timebill filled, not a lost create
+            if [_line_key(i.title, i.quantity, i.unit_price) for i in items] == [
+                _line_key(line.title, line.quantity, line.unit_price) for line in plan.lines
+            ]:
+                found.append(draft)
+        return sorted(found, key=invoice_order)
+
+    async def set_customfield(self, invoice_id: str, value: str) -> None:
+        await self._send(
+            "PUT", f"/api/invoices/{invoice_id}/customfield", {"invoice": {"customfield": value}}
+        )
+
+    async def invoice_gone(self, invoice_id: str) -> bool:
+        """True only when Billomat itself says the invoice does not exist: a 404 with its JSON
+        error body, on an account that answers. False when it exists. Anything else (an HTML
+        404 from a proxy, "account not found", a timeout) raises: it proves nothing."""
+        path = f"/api/invoices/{invoice_id}"
+        self._json_404 = {p for p in self._json_404 if not p.endswith(path)}
+        try:
+            await self.invoice(invoice_id)
+        except UnknownAccountError:
+            raise
+        except NotFoundError as exc:
+            if not any(p.endswith(path) for p in self._json_404):
+                raise NotFoundError(
+                    f"Billomat answered GET {path} with a 404 that is not Billomat's own error "
+                    "(a proxy's page?): that does not prove the invoice is gone.",
+                    service="billomat",
+                    status=exc.status,
+                ) from None
+            return True
+        return False
+
+    async def delete_item(self, item_id: str) -> None:
+        await self._send("DELETE", f"/api/invoice-items/{item_id}", None)
 
     async def invoice(self, invoice_id: str) -> Invoice:
         """One invoice (without items: GET /invoices/{id} does not include them)."""

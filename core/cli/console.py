@@ -5,11 +5,14 @@ and the marking progress. Shared by `timebill invoice` (one customer or --all-cu
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
+from timebill.core.billing.drafts import SweepAction
+from timebill.core.billing.freshness import EntryChange
 from timebill.core.text import clean
 
 EXIT_OK, EXIT_FAILED, EXIT_NOTHING, EXIT_UNFINISHED, EXIT_DECLINED = 0, 1, 3, 4, 5
+EXIT_CHANGED = 6
 
 Ask = Callable[[str], bool]
 
@@ -36,3 +39,20 @@ def warn(text: str) -> None:
 def show_progress(stage: str, done: int, total: int) -> None:
     if stage == "marking" and total:
         warn(f"  marking entries billed: {done}/{total}")
+
+
+def changed_text(changes: Sequence[EntryChange]) -> str:
+    """What changed, one entry a line (the app shows the same list in its preview)."""
+    count = len({c.entry_id for c in changes})
+    lines = [
+        f"timebill: {count} of the planned entries changed since the preview; nothing was "
+        "billed. Plan the invoice again:"
+    ]
+    lines += [f"  {change}" for change in changes]
+    return "\n".join(lines)
+
+
+def say_swept(actions: Sequence[SweepAction]) -> None:
+    """Late copies found and removed (or that could not be removed) by the sweep."""
+    for action in actions:
+        (say if action.done else warn)(action.message)

@@ -2,8 +2,10 @@
 The billing service (timebill.core.billing.service) does the work; this module shows its answers.
 
 Exit codes: 0 done (or a dry run shown), 1 failed (nothing created unless the message says so),
-3 nothing to bill, 4 a draft was created but some entries are not marked yet (`timebill resume`),
-5 not confirmed at the prompt.
+3 nothing to bill, 4 a plan is unfinished: a draft was created but some entries are not marked
+yet, or an earlier draft request may still land (`timebill resume`), 5 not confirmed at the
+prompt, 6 the planned entries changed in the tracker (billed, locked, deleted, edited) or are on
+another timebill draft: nothing was billed, plan again.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from timebill.core.billing.outcomes import Created, NoClient, NothingToBill
 from timebill.core.billing.service import BillingService
 from timebill.core.billomat.links import invoice_url
 from timebill.core.cli.console import (
+    EXIT_CHANGED,
     EXIT_DECLINED,
     EXIT_FAILED,
     EXIT_NOTHING,
@@ -25,7 +28,9 @@ from timebill.core.cli.console import (
     EXIT_UNFINISHED,
     Ask,
     ask_stdin,
+    changed_text,
     say,
+    say_swept,
     show_progress,
     warn,
 )
@@ -119,6 +124,7 @@ async def _invoice(service: BillingService, args: argparse.Namespace, ask: Ask) 
             billomat=billomat,
             into=target,
             progress=show_progress,
+            entries=entries,
         )
         return _report(outcome, service.settings, lines=len(plan.lines))
 
@@ -154,6 +160,9 @@ def nothing_to_bill(nothing: NothingToBill, start: dt.date, end: dt.date) -> str
 
 def _report(outcome: Created, settings: Any, *, lines: int) -> int:
     result = outcome.result
+    if outcome.kind == "changed":
+        warn(changed_text(outcome.changes))
+        return EXIT_CHANGED
     if result is None:  # nothing was recorded: held by another plan, refused, a wrong target
         warn(f"timebill: {outcome.error}")
         return EXIT_FAILED
@@ -163,41 +172,76 @@ def _report(outcome: Created, settings: Any, *, lines: int) -> int:
         done = f"{lines} lines added to {draft}" if result.into_draft else f"D{draft[1:]} created"
         say(f"{done}{again}; {len(result.marked)} entries marked billed.")
         say(f"Open it in Billomat: {invoice_url(settings, result.invoice_id)}")
+        if result.gone:
+            warn(f"timebill: {result.message}")
         return EXIT_OK
     warn(f"timebill: {result.message}")
     return EXIT_UNFINISHED if result.state == "created" else EXIT_FAILED
 
 
 async def _resume(service: BillingService, args: argparse.Namespace, ask: Ask) -> int:
-    if not service.unfinished():
-        say("Nothing to resume: every invoice is finished.")
-        return EXIT_OK
     async with service.connect() as (source, billomat):
+        if not service.unfinished():
+            say_swept(await service.sweep(billomat))
+            say("Nothing to resume: every invoice is finished.")
+            return EXIT_OK
         results = await service.resume(source=source, billomat=billomat, progress=show_progress)
+        swept = await service.sweep(billomat)
     code = EXIT_OK
     for outcome in results:
+        plan = f"Plan {outcome.plan_id[:8]}"
         if outcome.state == "done":
             how = "found in Billomat" if outcome.found_existing else "created"
             say(
-                f"Plan {outcome.plan_id[:8]}: draft {outcome.invoice_number or outcome.invoice_id} {how}, entries marked billed."
+                f"{plan}: draft {outcome.invoice_number or outcome.invoice_id} {how}, entries marked billed."
             )
+            if outcome.gone:
+                warn(f"{plan}: {outcome.message}")
+        elif outcome.state == "abandoned" and outcome.changes:
+            say(f"{plan}: dropped, nothing billed: its entries changed since it was planned.")
+            for change in outcome.changes:
+                say(f"  {change}")
+            code = max(code, EXIT_CHANGED)
         elif outcome.state == "abandoned":
-            say(f"Plan {outcome.plan_id[:8]}: dropped. {outcome.message}")
+            say(f"{plan}: dropped. {outcome.message}")
+        elif outcome.waiting_until is not None:
+            warn(f"{plan}: waiting. {outcome.message}")
+            code = EXIT_UNFINISHED if code == EXIT_OK else code
         else:
-            warn(f"Plan {outcome.plan_id[:8]}: still unfinished. {outcome.message}")
-            code = EXIT_UNFINISHED
+            warn(f"{plan}: still unfinished. {outcome.message}")
+            code = EXIT_UNFINISHED if code == EXIT_OK else code
+    say_swept(swept)
     return code
 
 
 async def _sync(service: BillingService, args: argparse.Namespace, ask: Ask) -> int:
     async with open_billomat(service.settings) as billomat:
-        gone = await service.deleted_drafts(billomat)
-    if not gone:
-        say("In sync: every draft timebill created still exists in Billomat.")
-        return EXIT_OK
+        report = await service.sync_report(billomat)
     code = EXIT_OK
+    for record in report.pending:
+        since = record.created_at.replace("T", " ")[:16]
+        say(
+            f"Unfinished: plan {record.id[:8]} for {one_line(record.plan.client_name or record.plan.client_id)} "
+            f"({record.state} since {since} UTC, {len(record.entry_ids)} entries): "
+            f"`timebill resume` finishes it, `timebill abandon {record.id[:8]}` gives it up."
+        )
+    say_swept(report.swept)
+    for item in report.unproven:
+        record = item.record
+        warn(
+            f"Draft {record.invoice_number or record.invoice_id} (plan {record.id[:8]}) looks "
+            f"gone, but nothing was released: {item.reason}."
+        )
+        code = EXIT_FAILED
+    if report.account_error:
+        warn(f"timebill: {report.account_error}")
+        return EXIT_FAILED
+    if not report.gone:
+        if not report.unproven:
+            say("In sync: every draft timebill created still exists in Billomat.")
+        return code
     async with open_source(service.settings) as source:
-        for record in gone:
+        for record in report.gone:
             plan = record.plan
             say(
                 f"Draft {record.invoice_number or record.invoice_id} for {one_line(plan.client_name or plan.client_id)} "

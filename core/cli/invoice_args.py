@@ -1,4 +1,4 @@
-"""Arguments of `timebill invoice`, `resume` and `sync` (argparse only: kept light so that
+"""Arguments of `timebill invoice`, `resume`, `sync` and `abandon` (argparse only: kept light so that
 `timebill --help` does not load pydantic or httpx)."""
 
 from __future__ import annotations
@@ -83,3 +83,24 @@ def add_commands(sub: argparse._SubParsersAction, common: argparse.ArgumentParse
         help="find drafts deleted in Billomat and release their entries in the tracker",
     )
     sync.add_argument("--yes", "-y", action="store_true", help="release without asking")
+    add_abandon(sub, common)
+
+
+def add_abandon(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:  # type: ignore[type-arg]
+    command = sub.add_parser(
+        "abandon",
+        parents=[common],
+        help="give up an unfinished invoice: delete or keep its draft, release its entries",
+        description="Give up a plan `timebill resume` cannot finish (its target draft was "
+        "deleted, an entry is gone, ...). The entries it marked billed are released in the "
+        "tracker; its draft is deleted or kept as you choose. `timebill sync` lists plan ids.",
+    )
+    command.add_argument("plan", metavar="PLAN", help="the plan id (its first 8 characters do)")
+    what = command.add_mutually_exclusive_group(required=True)
+    what.add_argument(
+        "--delete-draft",
+        action="store_true",
+        help="delete the plan's draft (or its lines in an existing draft)",
+    )
+    what.add_argument("--keep-draft", action="store_true", help="leave the draft in Billomat")
+    command.add_argument("--yes", "-y", action="store_true", help="do not ask before abandoning")

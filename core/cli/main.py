@@ -142,6 +142,10 @@ def _run(command: str, args: argparse.Namespace, launch_app: AppLauncher | None)
         from timebill.core.cli import invoice
 
         return invoice.run(command, settings, args)
+    if command == "abandon":
+        from timebill.core.cli import abandon
+
+        return abandon.run(settings, args)
     assert launch_app is not None
     return launch_app(settings, Path(args.config) if args.config else None)
 

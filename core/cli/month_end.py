@@ -15,12 +15,15 @@ from typing import Any
 from timebill.core.billing.month_end import month_end_queue
 from timebill.core.billing.service import BillingService
 from timebill.core.cli.console import (
+    EXIT_CHANGED,
     EXIT_FAILED,
     EXIT_NOTHING,
     EXIT_OK,
     EXIT_UNFINISHED,
     Ask,
+    changed_text,
     say,
+    say_swept,
     show_progress,
     warn,
 )
@@ -42,6 +45,9 @@ async def month_end(
     args: argparse.Namespace,
     ask: Ask,
 ) -> int:
+    if not args.dry_run:
+        # Late copies of earlier drafts go first, so they are not counted as billed work.
+        say_swept(await service.sweep(billomat))
     entries, catalog = await asyncio.gather(
         source.entries(start, end, billable=True, billed=False),
         service.load_catalog(billomat, include_archived=True),
@@ -87,8 +93,12 @@ async def month_end(
             say("  skipped.\n")
             continue
         outcome = await service.create(
-            plan, options, source=source, billomat=billomat, progress=show_progress
+            plan, options, source=source, billomat=billomat, progress=show_progress, entries=entries
         )
+        if outcome.kind == "changed":
+            warn("  " + changed_text(outcome.changes).replace("\n", "\n  ") + "\n")
+            code = EXIT_CHANGED if code in (EXIT_OK, EXIT_UNFINISHED) else code
+            continue
         result = outcome.result
         if result is None:  # nothing created: held by another plan, refused, failed
             warn(f"  failed: {outcome.error}\n")

@@ -22,6 +22,7 @@ FaultKind = Literal[
     "timeout",  # wait `delay` seconds before answering (longer than the client's timeout)
     "latency",  # wait `delay` seconds, then answer normally
     "hold",  # carry the request out, then hold the answer until `release` is set (kill tests)
+    "late",  # hold the request until `release` is set, then carry it out (lands after a timeout)
 ]
 
 FAULT_KINDS = frozenset(FaultKind.__args__)  # type: ignore[attr-defined]
@@ -37,13 +38,18 @@ class FaultRule:
     count: int | None = 1
     status: int = 503
     retry_after: float | None = None
+    # "rate_limit" without Retry-After: the window ends this many seconds from now
+    # (X-Rate-Limit-Reset), instead of at the emulator's own window end.
+    reset_in: float | None = None
     delay: float = 0.0
     seen: int = field(default=0, compare=False)
     fired: int = field(default=0, compare=False)
     # "hold": set when a held request has been carried out; the test sets `release` to let the
-    # answer go (to a client that has usually been killed by then).
+    # answer go (to a client that has usually been killed by then). "late": `arrived` is set
+    # when the request is received, `release` lets it be carried out, `landed` says it was.
     arrived: threading.Event = field(default_factory=threading.Event, compare=False, repr=False)
     release: threading.Event = field(default_factory=threading.Event, compare=False, repr=False)
+    landed: threading.Event = field(default_factory=threading.Event, compare=False, repr=False)
 
     def matches(self, service: str, method: str, path: str) -> bool:
         return (
@@ -71,6 +77,7 @@ class FaultRule:
             "count",
             "status",
             "retry_after",
+            "reset_in",
             "delay",
         }
         unknown = set(data) - allowed
@@ -124,7 +131,7 @@ class Faults:
                     {
                         f.name: getattr(rule, f.name)
                         for f in fields(rule)
-                        if f.name not in ("arrived", "release")
+                        if f.name not in ("arrived", "release", "landed")
                     }
                     for rule in self.rules
                 ],

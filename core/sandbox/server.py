@@ -199,6 +199,14 @@ class SandboxServer:
             return False
         if rule.kind == "drop":
             return None
+        if rule.kind == "late":
+            # Received, then carried out only once the test lets it (the client has given up
+            # by then): a request that lands after timebill's read timeout.
+            rule.arrived.set()
+            rule.release.wait(rule.delay or 120.0)
+            answer = emulator.handle(request)
+            rule.landed.set()
+            return answer
         if rule.kind == "hold":
             answer = emulator.handle(request)
             rule.arrived.set()
@@ -228,6 +236,11 @@ class SandboxServer:
                         "X-Rate-Limit-Remaining": "0",
                         "X-Rate-Limit-Reset": str(reset),
                     }
+                )
+            elif rule.reset_in is not None:
+                reset = int(dt.datetime.now(dt.UTC).timestamp() + rule.reset_in)
+                response.headers.update(
+                    {"X-Rate-Limit-Remaining": "0", "X-Rate-Limit-Reset": str(reset)}
                 )
             return response
         return emulator.error(rule.status, f"injected fault: HTTP {rule.status}")

@@ -56,6 +56,10 @@ class TimeSource(Protocol):
         """All entries dated start..end inclusive (all pages), normalized and deduplicated by id."""
         ...
 
+    async def entry(self, entry_id: str) -> TimeEntry | None:
+        """One entry by id, or None when the tracker says it does not exist."""
+        ...
+
     async def mark_billed(self, entry_ids: Iterable[str]) -> MarkResult:
         """Mark exactly these entries billed; never touches any other entry."""
         ...

@@ -365,6 +365,20 @@ class ClockodoSource:
         await self._each_page(ENTRIES, "entries", params, take)
         return result
 
+    async def entry(self, entry_id: str) -> TimeEntry | None:
+        """One entry read by id (None when clockodo says it does not exist)."""
+        if not str(entry_id).isdigit():
+            return None
+        try:
+            raw = (await self._send("GET", f"{ENTRIES}/{entry_id}")).get("entry")
+        except NotFoundError:
+            return None
+        if not isinstance(raw, dict):
+            raise ServerError(f"clockodo answered entry {entry_id} without it.", service="clockodo")
+        if raw.get("type") == 3 and self._lumpsum_prices is None:
+            await self._lumpsum_services()
+        return EntryReader(await self._timezone(), self._lumpsum_prices)(raw)
+
     # -- marking ---------------------------------------------------------------------------
     async def mark_billed(
         self, entry_ids: Iterable[str], *, bulk: BulkScope | None = None

@@ -282,6 +282,16 @@ class MiteSource:
         answer = await self._client.get_json("/time_entries.json", {**params, "page": page})
         return wire.unwrap_list(answer, "time_entry")
 
+    async def entry(self, entry_id: str) -> TimeEntry | None:
+        """One entry read by id (None when mite says it does not exist): re-checks a plan's
+        entries right before its draft is created."""
+        if not str(entry_id).isdigit():
+            return None
+        try:
+            return wire.entry(await self._client.get_json(f"/time_entries/{entry_id}.json"))
+        except NotFoundError:
+            return None
+
     # -- billing ---------------------------------------------------------------------------
     async def mark_billed(self, entry_ids: Iterable[str]) -> MarkResult:
         """Lock exactly these entries. An entry mite refuses to lock but that is locked already

@@ -9,14 +9,18 @@ import pytest
 from reliability_support import SUMMARY
 from sandbox_support import timebill_logging_restored
 
-# The scenario tests of tests/reliability/test_fault_matrix.py.
-SCENARIO = "test_fault_matrix.py::test_scenario["
+# Suites whose every test is a scenario, counted as "N scenarios, N held".
+SCENARIOS = {
+    "test_fault_matrix.py::test_scenario[": "fault matrix",
+    "test_billing_attacks.py::": "billing attacks",
+}
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
-    if SCENARIO not in report.nodeid:
+    name = next((n for part, n in SCENARIOS.items() if part in report.nodeid), None)
+    if name is None:
         return
-    tally = SUMMARY["fault matrix"]
+    tally = SUMMARY[name]
     if report.when == "call" or (report.when == "setup" and not report.passed):
         tally["scenarios"] += 1
         tally["held"] += int(report.passed)
@@ -24,11 +28,12 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     lines = []
-    matrix = SUMMARY.get("fault matrix")
-    if matrix:
-        lines.append(f"fault matrix: {matrix['scenarios']} scenarios, {matrix['held']} held")
+    for name in SCENARIOS.values():
+        tally = SUMMARY.get(name)
+        if tally:
+            lines.append(f"{name}: {tally['scenarios']} scenarios, {tally['held']} held")
     for name, tally in SUMMARY.items():
-        if name != "fault matrix" and tally:
+        if name not in SCENARIOS.values() and tally:
             lines.append(f"{name}: " + ", ".join(f"{n} {what}" for what, n in tally.items()))
     if lines:
         terminalreporter.write_sep("-", "reliability")

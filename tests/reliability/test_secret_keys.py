@@ -194,6 +194,8 @@ def test_keys_appear_nowhere_but_in_the_config_file(
     server.faults.clear()
     server.faults.add("status", service="billomat", method="POST", path="/api/invoices", status=500)
     seen.run("invoice", "--customer", "Schäfer", *month(1), "--yes", code=1)
+    seen.run("resume", code=4)  # the lost request may still land: not sent again yet
+    monkeypatch.setattr(timebill.core.billing.transaction, "LATE_WINDOW", dt.timedelta(0))
     seen.run("resume", code=0)
 
     # The key revoked half-way through the marking, then resume.

@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 from billing_env import OCTOBER, ROOT, BillingEnv, billing_env, changed
 from reliability_support import SUMMARY, WAIT, Gate, Traffic
+from timebill.core.billing.markers import marker_of
 
 MUELLER_OCTOBER = ("invoice", "--customer", "müller", *OCTOBER)
 
@@ -46,7 +47,7 @@ def one_draft_for(env: BillingEnv, before: dict[str, dict[str, object]]) -> None
     """The end state: one plan, done; one draft with its marker; exactly its entries billed."""
     [record] = env.plans()
     assert record.state == "done"
-    assert [d["customfield"] for d in env.timebill_invoices()] == [record.plan.marker]
+    assert [marker_of(d["customfield"]) for d in env.timebill_invoices()] == [record.plan.marker]
     assert changed(before, env.entries()) == set(record.plan.entry_ids)
     assert set(record.plan.entry_ids) <= env.billed()
 

@@ -528,6 +528,7 @@ class MonthEndScreen(Screen[bool]):
                     billomat=billomat,
                     report=self._report,
                     updated=self._created,
+                    entries=self.entries,
                 )
             created = sum(1 for outcome in outcomes if outcome.created)
         except TimebillError as exc:

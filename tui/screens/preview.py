@@ -452,6 +452,7 @@ class PreviewScreen(Screen[PreviewOutcome | None]):
                     billomat=billomat,
                     into=into_draft,
                     progress=self._progress,
+                    entries=self.entries,
                 )
         except TimebillError as exc:  # the adapters could not be set up (a setting missing)
             created = Created("refused", error=str(exc), auth=isinstance(exc, AuthenticationError))
