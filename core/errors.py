@@ -21,6 +21,10 @@ class TimebillError(Exception):
         return self.message
 
 
+class UsageError(TimebillError):
+    """A value on the command line cannot be used (the CLI exits 2, "bad usage")."""
+
+
 class ConfigError(TimebillError):
     """The configuration file or a setting is invalid or missing."""
 

@@ -68,13 +68,16 @@ def redact(text: str, secrets: Iterable[str]) -> str:
 
 
 def is_loopback(host: str) -> bool:
-    host = host.strip("[]").lower()
-    if host == "localhost" or host.endswith(".localhost"):
+    """Only 127.0.0.1, ::1 and `localhost`: a name under .localhost (evil.localhost) is resolved
+    by whatever DNS the machine uses, and other 127/8 addresses are not the sandbox's."""
+    host = host.strip("[]").lower().rstrip(".")
+    if host == "localhost":
         return True
     try:
-        return ipaddress.ip_address(host).is_loopback
+        address = ipaddress.ip_address(host)
     except ValueError:
         return False
+    return address in (ipaddress.ip_address("127.0.0.1"), ipaddress.ip_address("::1"))
 
 
 def check_base_url(base_url: str, service: str) -> str:
@@ -96,7 +99,7 @@ def check_base_url(base_url: str, service: str) -> str:
     if parts.scheme == "http" and not is_loopback(parts.hostname):
         raise ConfigError(
             f"{title}: refusing plain http:// to {parts.hostname}: the API key would travel "
-            "unencrypted. Use https:// (plain http is only allowed to 127.0.0.1/localhost).",
+            "unencrypted. Use https:// (plain http is only allowed to 127.0.0.1, ::1 or localhost).",
             service=service,
         )
     return base_url.rstrip("/")

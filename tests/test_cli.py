@@ -437,7 +437,7 @@ def test_entries_refuses_impossible_periods(
 ) -> None:
     write_config(isolated, sandbox)
     code, out, err = run(capsys, "entries", *dates)
-    assert (code, out) == (1, "")
+    assert (code, out) == (2, "")  # bad usage
     assert len(err.splitlines()) == 1 and text in err
     assert sandbox.count() == 0  # refused before asking the tracker
 

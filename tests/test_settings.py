@@ -202,8 +202,8 @@ def test_sandbox_http_base_url_is_allowed_but_remote_http_is_not(config: Path) -
     with pytest.raises(ConfigError) as caught:
         load_settings(config, mite__base_url="http://mite.example.com")
     assert str(caught.value) == (
-        "[mite] base_url: must start with https:// (plain http:// is only allowed to 127.0.0.1 "
-        "or localhost: the API key would travel unencrypted)"
+        "[mite] base_url: must start with https:// (plain http:// is only allowed to 127.0.0.1, "
+        "::1 or localhost: the API key would travel unencrypted)"
     )
 
 

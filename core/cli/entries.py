@@ -108,13 +108,30 @@ def _json_safe(match: re.Match[str]) -> str:
     return "".join(f"\\u{units[i]:02x}{units[i + 1]:02x}" for i in range(0, len(units), 2))
 
 
-def _csv_value(value: object) -> str:
+# A spreadsheet runs a cell that starts with one of these as a formula (=HYPERLINK(...) leaks
+# data, =cmd|... runs programs); a leading quote makes it text, as OWASP advises for CSV export.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# A plain negative number (a correction entry's -15 minutes, -12.50) is no formula: kept as is so
+# the column stays numeric.
+_PLAIN_NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
+
+
+def csv_cell(value: object) -> str:
+    """`value` as a CSV cell a spreadsheet shows as text: terminal controls removed (`clean`),
+    a cell that could start a formula prefixed with a single quote."""
     # The same spelling as the JSON output: true/false, not Python's True/False.
     if value is None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
-    return clean(value)
+    raw = str(value)
+    text = clean(raw)
+    if _PLAIN_NUMBER.fullmatch(text):
+        return text
+    # `clean` turns a leading tab or CR into a space; spreadsheets skip leading blanks.
+    if raw.startswith(_FORMULA_START) or text.lstrip().startswith(_FORMULA_START):
+        return "'" + text
+    return text
 
 
 def as_csv(entries: Sequence[TimeEntry]) -> str:
@@ -123,7 +140,7 @@ def as_csv(entries: Sequence[TimeEntry]) -> str:
     writer.writerow(FIELDS)
     for entry in entries:
         row = entry.model_dump(mode="json")
-        writer.writerow([_csv_value(row[f]) for f in FIELDS])
+        writer.writerow([csv_cell(row[f]) for f in FIELDS])
     return out.getvalue()
 
 

@@ -26,6 +26,7 @@ from timebill.core.billing.transaction import (
     resume,
 )
 from timebill.core.cli.entries import find_customer
+from timebill.core.cli.invoice_args import MAX_RATE, parse_number
 from timebill.core.cli.plan_view import money, render_plan
 from timebill.core.connect import open_billomat, open_journal, open_source, tracker_account
 from timebill.core.errors import TimebillError
@@ -135,15 +136,7 @@ def _options(args: argparse.Namespace, settings: Any) -> tuple[PlanOptions, dict
 
 
 def _decimal(text: str, flag: str) -> Any:
-    from decimal import Decimal, InvalidOperation
-
-    try:
-        value = Decimal(text.strip())
-    except InvalidOperation:
-        raise ValueError(f"{flag} {text!r} is not a number (use a dot: 19.5).") from None
-    if value < 0 or (flag == "--vat" and value > 100):
-        raise ValueError(f"{flag} {text!r} is out of range.")
-    return value
+    return parse_number(text, flag, upper=100 if flag == "--vat" else MAX_RATE)
 
 
 async def _load_billomat(billomat: Any) -> BillomatData:

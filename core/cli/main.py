@@ -16,7 +16,7 @@ from typing import Any
 
 from timebill.core import __version__
 from timebill.core.cli.invoice_args import add_commands as add_invoice_commands
-from timebill.core.errors import TimebillError
+from timebill.core.errors import TimebillError, UsageError
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -102,7 +102,7 @@ def main(argv: Sequence[str] | None = None, *, launch_app: AppLauncher | None = 
 
         # A service's own error text is data: shown, never acted on by the terminal.
         print(f"timebill: {clean(str(exc), keep_newlines=True)}", file=sys.stderr)
-        return EXIT_FAILED
+        return EXIT_USAGE if isinstance(exc, UsageError) else EXIT_FAILED
     except KeyboardInterrupt:
         print("timebill: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
