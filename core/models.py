@@ -15,6 +15,11 @@ from pydantic import BaseModel, ConfigDict
 SourceName = Literal["mite", "clockodo"]
 ServiceName = Literal["mite", "clockodo", "billomat"]
 EntryKind = Literal["time", "lumpsum"]
+SERVICE_TITLES: dict[ServiceName, str] = {
+    "mite": "mite",
+    "clockodo": "clockodo",
+    "billomat": "Billomat",
+}
 
 
 class _Model(BaseModel):

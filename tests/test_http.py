@@ -21,10 +21,10 @@ from timebill.core.http import (
     USER_AGENT,
     RetryPolicy,
     ServiceClient,
-    check_base_url,
     json_error_text,
 )
 from timebill.core.sandbox.server import Request, Response, SandboxServer, json_response
+from timebill.core.urls import check_base_url
 
 KEY = "canary-key-7f3a9c1e"
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import os
 import stat
+import subprocess
+import sys
 import traceback
 from decimal import Decimal
 from pathlib import Path
@@ -359,3 +361,17 @@ def test_a_key_pasted_into_the_wrong_field_is_not_echoed(monkeypatch: pytest.Mon
     with pytest.raises(ConfigError) as caught:
         load_settings()
     assert str(caught.value) == 'TIMEBILL_TRACKER: must be "mite" or "clockodo"'
+
+
+def test_loading_settings_does_not_load_httpx() -> None:
+    """`timebill --help`, `locate` and the settings screen stay fast: settings validate base URLs
+    and redact keys without the HTTP stack (checked in a fresh interpreter)."""
+    script = (
+        "import sys\n"
+        "import timebill.core.settings.model\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('httpx', 'httpcore')))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "[]"

@@ -37,7 +37,7 @@ from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 from pydantic_settings.exceptions import SettingsError
 from timebill.core.errors import ConfigError
-from timebill.core.http import redact
+from timebill.core.secrets import redact
 from timebill.core.settings import paths
 from timebill.core.settings.config_file import file_document, read_config_file, write_config_file
 from timebill.core.settings.schema import (

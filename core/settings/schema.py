@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, SecretStr
 from timebill.core.errors import ConfigError
-from timebill.core.http import check_base_url
+from timebill.core.urls import check_base_url
 
 TRACKERS = ("mite", "clockodo")
 DEFAULT_VAT = Decimal("19")
