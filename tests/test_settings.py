@@ -9,7 +9,7 @@ import subprocess
 import sys
 import traceback
 from decimal import Decimal
-from pathlib import Path
+from pathlib import Path, PureWindowsPath
 
 import pytest
 from timebill.core.errors import ConfigError
@@ -71,19 +71,28 @@ language = "de"
 # --- paths ------------------------------------------------------------------------------------
 
 
-def test_platform_dirs_follow_each_platforms_rules() -> None:
-    home = {"HOME": "/home/anna"}
-    assert paths.platform_config_dir("linux", home) == Path("/home/anna/.config/timebill")
-    assert paths.platform_data_dir("freebsd13", home) == Path("/home/anna/.local/share/timebill")
-    xdg = {**home, "XDG_CONFIG_HOME": "/x/conf", "XDG_DATA_HOME": "relative/ignored"}
-    assert paths.platform_config_dir("linux", xdg) == Path("/x/conf/timebill")
-    assert paths.platform_data_dir("linux", xdg) == Path("/home/anna/.local/share/timebill")
+def test_platform_dirs_follow_each_platforms_rules(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HOME", "/home/anna")
+    assert paths.platform_config_dir("linux") == Path("/home/anna/.config/timebill")
+    assert paths.platform_data_dir("freebsd13") == Path("/home/anna/.local/share/timebill")
+    assert paths.platform_log_dir("linux") == Path("/home/anna/.local/state/timebill")
     mac = Path("/home/anna/Library/Application Support/timebill")
-    assert paths.platform_config_dir("darwin", home) == mac
-    assert paths.platform_data_dir("darwin", home) == mac
-    win = {"USERPROFILE": "C:/Users/anna", "APPDATA": "C:/R", "LOCALAPPDATA": "C:/L"}
-    assert paths.platform_config_dir("win32", win) == Path("C:/R/timebill")
-    assert paths.platform_data_dir("win32", win) == Path("C:/L/timebill")
+    assert paths.platform_config_dir("darwin") == mac
+    assert paths.platform_data_dir("darwin") == mac
+    assert paths.platform_log_dir("darwin") == Path("/home/anna/Library/Logs/timebill")
+    monkeypatch.setenv("XDG_CONFIG_HOME", "/x/conf")
+    monkeypatch.setenv("XDG_DATA_HOME", "relative/ignored")
+    assert paths.platform_config_dir("linux") == Path("/x/conf/timebill")
+    assert paths.platform_data_dir("linux") == Path("/home/anna/.local/share/timebill")
+    # Windows' known folders, as platformdirs lets another platform stand in for them.
+    monkeypatch.setenv("WIN_PD_OVERRIDE_APPDATA", "C:\\Users\\anna\\AppData\\Roaming")
+    monkeypatch.setenv("WIN_PD_OVERRIDE_LOCAL_APPDATA", "C:\\Users\\anna\\AppData\\Local")
+    win = PureWindowsPath("C:/Users/anna/AppData")
+    assert PureWindowsPath(paths.platform_config_dir("win32")) == win / "Roaming" / "timebill"
+    assert PureWindowsPath(paths.platform_data_dir("win32")) == win / "Local" / "timebill"
+    assert PureWindowsPath(paths.platform_log_dir("win32")) == win / "Local" / "timebill"
 
 
 def test_locate_lists_every_path_under_the_overrides(tmp_path: Path) -> None:
