@@ -16,7 +16,6 @@ from timebill.core.errors import ConfigError
 from timebill.core.settings import paths
 from timebill.core.settings.model import (
     InvalidSettingsError,
-    Settings,
     env_var,
     load_settings,
     save_settings,
@@ -318,6 +317,25 @@ def test_mistakes_in_the_environment_name_the_variable(monkeypatch: pytest.Monke
     assert env_var("billomat.billomat_id") == "TIMEBILL_BILLOMAT__BILLOMAT_ID"
 
 
+def test_a_whole_section_from_the_environment_as_json(
+    config: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write(config, FULL)
+    monkeypatch.setenv("TIMEBILL_MITE", '{"account": "jsonacct"}')
+    monkeypatch.setenv("TIMEBILL_MITE__API_KEY", ENV_KEY)  # a single key beats the section's
+    settings = load_settings()
+    assert settings.mite.account == "jsonacct"
+    assert settings.mite.api_key is not None and settings.mite.api_key.get_secret_value() == ENV_KEY
+    assert settings.origin("mite.account") == "environment"
+    monkeypatch.setenv("TIMEBILL_MITE", ENV_KEY)
+    with pytest.raises(ConfigError) as caught:
+        load_settings()
+    assert str(caught.value) == (
+        "TIMEBILL_MITE: not valid: set single keys (e.g. TIMEBILL_MITE__ACCOUNT), "
+        "or give a whole section as a JSON object"
+    )
+
+
 def test_file_readable_by_others_is_refused_with_the_fix(config: Path) -> None:
     write(config, FULL, mode=0o644)
     with pytest.raises(ConfigError) as caught:
@@ -357,7 +375,7 @@ def test_keys_never_appear_in_repr_or_messages(
         errors.append(caught.value)
     write(config, f'[mite]\napi_key = "{MITE_KEY}"\naccount = "{MITE_KEY}/"\n')
     with pytest.raises(ConfigError) as caught:
-        Settings()
+        load_settings()
     errors.append(caught.value)
     for error in errors:
         text = "".join(traceback.format_exception(error)) + repr(error)
