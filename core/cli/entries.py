@@ -12,11 +12,11 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from timebill.core.cli.table import render
 from timebill.core.errors import AuthenticationError, NotFoundError, TimebillError
-from timebill.core.models import Customer, TimeEntry
+from timebill.core.models import ENTRY_FIELDS, Customer, TimeEntry
 from timebill.core.sources.base import TimeSource
 from timebill.core.text import clean
 
-FIELDS = tuple(TimeEntry.model_fields)
+FIELDS = ENTRY_FIELDS
 CENT = Decimal("0.01")
 
 
@@ -89,8 +89,8 @@ async def fetch(
 
 
 def as_json(entries: Sequence[TimeEntry]) -> str:
-    # mode="json": dates ISO, Decimal as strings (money never becomes a float).
-    text = json.dumps([e.model_dump(mode="json") for e in entries], ensure_ascii=False, indent=2)
+    # as_json: dates ISO, Decimal as strings (money never becomes a float).
+    text = json.dumps([e.as_json() for e in entries], ensure_ascii=False, indent=2)
     return _NOT_ASCII.sub(_json_safe, text)
 
 
@@ -139,7 +139,7 @@ def as_csv(entries: Sequence[TimeEntry]) -> str:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(FIELDS)
     for entry in entries:
-        row = entry.model_dump(mode="json")
+        row = entry.as_json()
         writer.writerow([csv_cell(row[f]) for f in FIELDS])
     return out.getvalue()
 
