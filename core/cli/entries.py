@@ -13,6 +13,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from timebill.core.cli.table import render
 from timebill.core.errors import AuthenticationError, NotFoundError, TimebillError
 from timebill.core.models import ENTRY_FIELDS, Customer, TimeEntry
+from timebill.core.money import format_amount
 from timebill.core.sources.base import TimeSource
 from timebill.core.text import clean
 
@@ -160,7 +161,7 @@ def as_table(entries: Sequence[TimeEntry]) -> str:
                 e.service_name or "–",
                 e.user_name or "–",
                 f"{e.hours:.2f}",
-                "" if amount is None else f"{amount:.2f}",
+                format_amount(amount, grouping=False),
                 e.note,
                 entry_state(e),
             )
@@ -172,4 +173,5 @@ def as_table(entries: Sequence[TimeEntry]) -> str:
         max_widths={1: 24, 2: 18, 3: 16, 4: 14, 7: 40},
     )
     hours = Decimal(total_minutes) / 60
-    return f"{table}\n{len(entries)} entries, {hours:.2f} h, {total_amount:.2f}"
+    total = format_amount(total_amount, grouping=False)
+    return f"{table}\n{len(entries)} entries, {hours:.2f} h, {total}"

@@ -27,7 +27,7 @@ from timebill.core.billing.transaction import (
 )
 from timebill.core.cli.entries import find_customer
 from timebill.core.cli.invoice_args import MAX_RATE, parse_number
-from timebill.core.cli.plan_view import money, render_plan
+from timebill.core.cli.plan_view import render_plan
 from timebill.core.connect import open_billomat, open_journal, open_source, tracker_account
 from timebill.core.errors import TimebillError
 from timebill.core.invoicing.builder import (
@@ -40,6 +40,7 @@ from timebill.core.invoicing.builder import (
 )
 from timebill.core.invoicing.texts import SKIP_MESSAGES
 from timebill.core.models import Article, BillomatClient, Customer, Service, Tax, TimeEntry
+from timebill.core.money import format_amount as money
 from timebill.core.periods import resolve as resolve_period
 from timebill.core.text import clean, one_line
 

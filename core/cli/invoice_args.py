@@ -7,9 +7,10 @@ import argparse
 from decimal import Decimal, InvalidOperation
 
 from timebill.core.errors import UsageError
+from timebill.core.invoicing.choices import GROUPINGS, ROUND_PER, ROUND_TO
 
-GROUPINGS = ("entry", "day", "service", "project", "project_service", "user")
-ROUNDINGS = ("none", "5", "6", "10", "15", "30")
+# --round takes "none" for 0 (exact durations).
+ROUNDINGS = tuple("none" if step == 0 else str(step) for step in ROUND_TO)
 # An hourly rate above this is a typo (a day or month rate, an extra zero), not a price.
 MAX_RATE = Decimal(100_000)
 
@@ -64,7 +65,7 @@ def add_commands(sub: argparse._SubParsersAction, common: argparse.ArgumentParse
     )
     invoice.add_argument(
         "--round-per",
-        choices=("entry", "line"),
+        choices=ROUND_PER,
         help="apply rounding per entry or per line (default: the client's last choice, else entry)",
     )
     invoice.add_argument(

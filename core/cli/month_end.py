@@ -25,9 +25,10 @@ from timebill.core.cli.invoice import (
     say,
     warn,
 )
-from timebill.core.cli.plan_view import money, render_plan
+from timebill.core.cli.plan_view import render_plan
 from timebill.core.errors import TimebillError
 from timebill.core.invoicing.builder import PlanOptions, plans_by_client
+from timebill.core.money import format_amount as money
 from timebill.core.text import clean
 
 

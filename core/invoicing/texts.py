@@ -11,11 +11,10 @@ from decimal import Decimal
 from typing import Literal
 
 from timebill.core.errors import PlanError
+from timebill.core.invoicing.choices import Grouping, RoundPer
 from timebill.core.text import Mode, sanitize
 
 Language = Literal["de", "en"]
-Grouping = Literal["entry", "day", "service", "project", "project_service", "user"]
-RoundPer = Literal["entry", "line"]
 
 # Billomat publishes no length limits for item texts (UNCERTAIN). 255 fits a VARCHAR title
 # column and 4,000 characters is far more than a printed item description can show; texts

@@ -23,7 +23,8 @@ from timebill.core.models import Invoice
 from timebill.core.text import clean, one_line
 from timebill.tui.i18n import register, t
 from timebill.tui.widgets.localize import localize_bindings
-from timebill.tui.widgets.plan_text import date_text, money
+from timebill.tui.widgets.numbers import money
+from timebill.tui.widgets.plan_text import date_text
 from timebill.tui.widgets.worker_errors import notify_failure
 
 STRINGS = {

@@ -34,6 +34,7 @@ from timebill.core.invoicing.builder import (
     SkippedEntry,
     build_plan,
 )
+from timebill.core.invoicing.choices import GROUPINGS, ROUND_TO
 from timebill.core.models import InvoicePlan, TimeEntry
 from timebill.core.text import clean, one_line
 from timebill.tui.flow_context import BillingContext, customers_of, services_of
@@ -78,9 +79,6 @@ STRINGS = {
     "key.preview.back": {"en": "Back", "de": "Zurück"},
 }
 register(STRINGS)
-
-GROUPINGS = ("entry", "day", "service", "project", "project_service", "user")
-ROUNDINGS = (0, 5, 6, 10, 15, 30)
 
 
 @dataclass(frozen=True)
@@ -266,8 +264,8 @@ class PreviewScreen(Screen[PreviewOutcome | None]):
         self._set_option(grouping=GROUPINGS[(index + 1) % len(GROUPINGS)])
 
     def action_rounding(self) -> None:
-        index = ROUNDINGS.index(self.options.round_to)
-        self._set_option(round_to=ROUNDINGS[(index + 1) % len(ROUNDINGS)])
+        index = ROUND_TO.index(self.options.round_to)
+        self._set_option(round_to=ROUND_TO[(index + 1) % len(ROUND_TO)])
 
     def action_round_per(self) -> None:
         self._set_option(round_per="line" if self.options.round_per == "entry" else "entry")

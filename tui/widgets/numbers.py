@@ -1,32 +1,26 @@
-"""Hours and amounts as the user's language writes them (German: 1.234,50)."""
+"""Hours and amounts as the user's language writes them (German: 1.234,50), through the one
+formatter in timebill.core.money."""
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
+from timebill.core.money import format_amount
 from timebill.tui.i18n import language
-
-CENT = Decimal("0.01")
-_GERMAN = str.maketrans(",.", ".,")
-
-
-def _localize(text: str) -> str:
-    if language() == "de":
-        return text.translate(_GERMAN)
-    return text
 
 
 def hours(minutes: int, *, grouping: bool = False) -> str:
-    value = (Decimal(minutes) / 60).quantize(CENT, ROUND_HALF_UP)
-    return _localize(f"{value:,.2f}" if grouping else f"{value:.2f}")
+    return format_amount(Decimal(minutes) / 60, language=language(), grouping=grouping)
 
 
 def amount(value: Decimal | None, *, grouping: bool = False) -> str:
-    if value is None:
-        return ""
-    value = value.quantize(CENT, ROUND_HALF_UP)
-    return _localize(f"{value:,.2f}" if grouping else f"{value:.2f}")
+    return format_amount(value, language=language(), grouping=grouping)
+
+
+def money(value: Decimal, currency: str = "") -> str:
+    """An amount with its currency, thousands grouped: totals and drafts."""
+    return format_amount(value, currency, language=language())
 
 
 def count(value: int) -> str:
-    return _localize(f"{value:,}")
+    return f"{value:,}".replace(",", ".") if language() == "de" else f"{value:,}"
