@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict
 SourceName = Literal["mite", "clockodo"]
 ServiceName = Literal["mite", "clockodo", "billomat"]
 EntryKind = Literal["time", "lumpsum"]
-SERVICE_TITLES: dict[ServiceName, str] = {
+SERVICE_TITLES: dict[str, str] = {
     "mite": "mite",
     "clockodo": "clockodo",
     "billomat": "Billomat",

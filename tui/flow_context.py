@@ -10,13 +10,16 @@ import asyncio
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from timebill.core.billing import assign
 from timebill.core.billing.journal import Journal
 from timebill.core.connect import open_billomat, open_journal, tracker_account
 from timebill.core.invoicing.builder import Assignments, PlanOptions
 from timebill.core.models import Article, BillomatClient, Tax, TimeEntry
+
+if TYPE_CHECKING:
+    from timebill.core.settings.model import Settings
 
 # A service the user chose to bill without an article is remembered as an assignment to ""
 # (no Billomat article has that id): timebill.core.billing.assign.resolve ignores ids that are not articles, so the
@@ -39,7 +42,7 @@ class Catalog:
         return next((a for a in self.articles if a.id == article_id), None)
 
 
-async def load_catalog(settings: Any) -> Catalog:
+async def load_catalog(settings: Settings) -> Catalog:
     async with open_billomat(settings) as billomat:
         clients, articles, taxes = await asyncio.gather(
             billomat.clients(), billomat.articles(), billomat.taxes()
@@ -55,14 +58,14 @@ async def load_catalog(settings: Any) -> Catalog:
 class BillingContext:
     """One billing session: open it once per flow (or month-end screen), close it at the end."""
 
-    settings: Any
+    settings: Settings
     journal: Journal
     account: str
     catalog: Catalog | None = None
     owns_journal: bool = True
 
     @classmethod
-    def open(cls, settings: Any, journal_path: str | Path | None = None) -> BillingContext:
+    def open(cls, settings: Settings, journal_path: str | Path | None = None) -> BillingContext:
         journal = Journal(journal_path) if journal_path is not None else open_journal(settings)
         return cls(settings, journal, tracker_account(settings))
 

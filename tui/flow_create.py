@@ -12,6 +12,7 @@ from typing import Any, Literal
 from timebill.core.billing import assign
 from timebill.core.billing.journal import EntriesInProgressError
 from timebill.core.billing.transaction import BillingError, BillingResult, Progress, create_invoice
+from timebill.core.billomat.api import BillomatApi
 from timebill.core.errors import AuthenticationError, TimebillError
 from timebill.core.invoicing.builder import PlanOptions
 from timebill.core.models import InvoicePlan
@@ -96,7 +97,7 @@ async def create_plan(
     options: PlanOptions,
     *,
     source: Any,
-    billomat: Any,
+    billomat: BillomatApi,
     into_draft: str | None = None,
     progress: Progress | None = None,
 ) -> Created:

@@ -19,10 +19,10 @@ import asyncio
 import datetime as dt
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
 
 from timebill.core.billing import planlock
 from timebill.core.billing.journal import Journal, PlanRecord
+from timebill.core.billomat.api import BillomatApi
 from timebill.core.errors import NetworkError, NotFoundError, ServerError, TimebillError
 from timebill.core.models import Invoice, InvoicePlan, MarkResult
 from timebill.core.sources.base import TimeSource
@@ -67,7 +67,7 @@ async def create_invoice(
     plan: InvoicePlan,
     *,
     source: TimeSource,
-    billomat: Any,
+    billomat: BillomatApi,
     journal: Journal,
     account: str,
     into_draft: str | None = None,
@@ -93,7 +93,7 @@ async def finish(
     record: PlanRecord,
     *,
     source: TimeSource,
-    billomat: Any,
+    billomat: BillomatApi,
     journal: Journal,
     progress: Progress | None = None,
     first_run: bool = False,
@@ -126,7 +126,7 @@ async def _finish_claimed(
     record: PlanRecord,
     *,
     source: TimeSource,
-    billomat: Any,
+    billomat: BillomatApi,
     journal: Journal,
     progress: Progress | None,
     first_run: bool,
@@ -148,7 +148,7 @@ async def _finish(
     record: PlanRecord,
     *,
     source: TimeSource,
-    billomat: Any,
+    billomat: BillomatApi,
     journal: Journal,
     progress: Progress | None,
     first_run: bool,
@@ -212,7 +212,7 @@ class _Abandon(Exception):
 
 
 async def _draft(
-    record: PlanRecord, source: TimeSource, billomat: Any, *, first_run: bool
+    record: PlanRecord, source: TimeSource, billomat: BillomatApi, *, first_run: bool
 ) -> tuple[Invoice, bool]:
     plan = record.plan
     if record.into_draft:
@@ -237,7 +237,7 @@ async def _draft(
         return existing, True
 
 
-async def _add_to_draft(record: PlanRecord, billomat: Any) -> Invoice:
+async def _add_to_draft(record: PlanRecord, billomat: BillomatApi) -> Invoice:
     """Add the plan's lines to an existing draft; lines already there (found by their markers,
     after a crash) are not added again."""
     invoice_id = record.into_draft
@@ -317,7 +317,7 @@ async def _mark(
 async def resume(
     *,
     source: TimeSource,
-    billomat: Any,
+    billomat: BillomatApi,
     journal: Journal,
     account: str,
     progress: Progress | None = None,
@@ -339,7 +339,9 @@ async def resume(
     return results
 
 
-async def deleted_drafts(*, billomat: Any, journal: Journal, account: str) -> list[PlanRecord]:
+async def deleted_drafts(
+    *, billomat: BillomatApi, journal: Journal, account: str
+) -> list[PlanRecord]:
     """Plans whose invoice timebill created (or filled) no longer exists in Billomat: their
     entries stay marked billed although no invoice holds them, until they are released."""
     gone = []

@@ -14,7 +14,7 @@ import sys
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from timebill.core.billing import assign, planlock
 from timebill.core.billing.journal import Journal
@@ -25,6 +25,7 @@ from timebill.core.billing.transaction import (
     release,
     resume,
 )
+from timebill.core.billomat.api import BillomatApi
 from timebill.core.cli.entries import find_customer
 from timebill.core.cli.invoice_args import MAX_RATE, parse_number
 from timebill.core.cli.plan_view import render_plan
@@ -43,6 +44,9 @@ from timebill.core.models import Article, BillomatClient, Customer, Service, Tax
 from timebill.core.money import format_amount as money
 from timebill.core.periods import resolve as resolve_period
 from timebill.core.text import clean, one_line
+
+if TYPE_CHECKING:
+    from timebill.core.settings.model import Settings
 
 EXIT_OK, EXIT_FAILED, EXIT_NOTHING, EXIT_UNFINISHED, EXIT_DECLINED = 0, 1, 3, 4, 5
 
@@ -68,7 +72,7 @@ def warn(text: str) -> None:
     print(clean(text, keep_newlines=True), file=sys.stderr, flush=True)
 
 
-def run(command: str, settings: Any, args: argparse.Namespace, ask: Ask = ask_stdin) -> int:
+def run(command: str, settings: Settings, args: argparse.Namespace, ask: Ask = ask_stdin) -> int:
     handler = {"invoice": _invoice, "resume": _resume, "sync": _sync}[command]
     with open_journal(settings) as journal:
         return asyncio.run(handler(settings, args, journal, ask))
@@ -114,7 +118,7 @@ def _article_choice(
     return chosen
 
 
-def _options(args: argparse.Namespace, settings: Any) -> tuple[PlanOptions, dict[str, Any]]:
+def _options(args: argparse.Namespace, settings: Settings) -> tuple[PlanOptions, dict[str, Any]]:
     base = PlanOptions(default_vat=settings.invoice.default_vat)
     flags: dict[str, Any] = {
         "grouping": args.group_by,
@@ -140,14 +144,14 @@ def _decimal(text: str, flag: str) -> Any:
     return parse_number(text, flag, upper=100 if flag == "--vat" else MAX_RATE)
 
 
-async def _load_billomat(billomat: Any) -> BillomatData:
+async def _load_billomat(billomat: BillomatApi) -> BillomatData:
     clients, articles, taxes = await asyncio.gather(
         billomat.clients(), billomat.articles(), billomat.taxes()
     )
     return BillomatData(clients, articles, taxes)
 
 
-async def _invoice(settings: Any, args: argparse.Namespace, journal: Journal, ask: Ask) -> int:
+async def _invoice(settings: Settings, args: argparse.Namespace, journal: Journal, ask: Ask) -> int:
     if args.all_customers and (args.client or args.into_draft):
         flag = "--client" if args.client else "--into-draft"
         raise TimebillError(
@@ -333,7 +337,7 @@ def nothing_to_bill(
     )
 
 
-def _report(outcome: BillingResult, settings: Any, *, lines: int) -> int:
+def _report(outcome: BillingResult, settings: Settings, *, lines: int) -> int:
     if outcome.state == "done":
         again = " (found again after an interrupted run)" if outcome.found_existing else ""
         draft = f"draft {outcome.invoice_number or '-'} (id {outcome.invoice_id})"
@@ -345,14 +349,14 @@ def _report(outcome: BillingResult, settings: Any, *, lines: int) -> int:
     return EXIT_UNFINISHED if outcome.state == "created" else EXIT_FAILED
 
 
-def invoice_url(settings: Any, invoice_id: str | None) -> str:
+def invoice_url(settings: Settings, invoice_id: str | None) -> str:
     # UNCERTAIN: Billomat's web address of an invoice; this is the form its web app uses.
     b = settings.billomat
     host = (b.base_url or f"https://{b.billomat_id}.billomat.net").rstrip("/")
     return f"{host}/app/invoices/show/entityId/{invoice_id}"
 
 
-async def _resume(settings: Any, args: argparse.Namespace, journal: Journal, ask: Ask) -> int:
+async def _resume(settings: Settings, args: argparse.Namespace, journal: Journal, ask: Ask) -> int:
     account = tracker_account(settings)
     unfinished = journal.unfinished(account)
     if not unfinished:
@@ -377,7 +381,7 @@ async def _resume(settings: Any, args: argparse.Namespace, journal: Journal, ask
     return code
 
 
-async def _sync(settings: Any, args: argparse.Namespace, journal: Journal, ask: Ask) -> int:
+async def _sync(settings: Settings, args: argparse.Namespace, journal: Journal, ask: Ask) -> int:
     account = tracker_account(settings)
     async with open_billomat(settings) as billomat:
         gone = await deleted_drafts(billomat=billomat, journal=journal, account=account)

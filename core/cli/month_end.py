@@ -13,6 +13,7 @@ from typing import Any
 from timebill.core.billing import assign
 from timebill.core.billing.journal import EntriesInProgressError, Journal
 from timebill.core.billing.transaction import BillingError, create_invoice
+from timebill.core.billomat.api import BillomatApi
 from timebill.core.cli.invoice import (
     EXIT_FAILED,
     EXIT_NOTHING,
@@ -35,7 +36,7 @@ from timebill.core.text import clean
 async def month_end(
     *,
     source: Any,
-    billomat: Any,
+    billomat: BillomatApi,
     journal: Journal,
     account: str,
     start: Any,

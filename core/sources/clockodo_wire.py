@@ -220,7 +220,7 @@ class EntryReader:
     def __call__(self, raw: Mapping[str, Any]) -> TimeEntry:
         get = raw.get
         shared = self._shared
-        texts, ids, text, ref, amount = (
+        texts, ids, text, ref, amount_of = (
             shared.texts,
             shared.ids,
             shared.text,
@@ -263,7 +263,7 @@ class EntryReader:
             "billed": code == BILLED,
             "running": False,
             "hourly_rate": None,
-            "revenue": amount(get("revenue")),
+            "revenue": amount_of(get("revenue")),
             "kind": "time",
             "lumpsum_amount": None,
             "lumpsum_quantity": None,
@@ -271,15 +271,15 @@ class EntryReader:
         if kind == 1:
             fields["minutes"] = minutes(get("duration"))
             fields["running"] = get("time_until") is None
-            fields["hourly_rate"] = amount(get("hourly_rate"))
+            fields["hourly_rate"] = amount_of(get("hourly_rate"))
         elif kind == 2:
             fields["kind"] = "lumpsum"
-            fields["lumpsum_amount"] = amount(get("lumpsum"))
+            fields["lumpsum_amount"] = amount_of(get("lumpsum"))
             fields["lumpsum_quantity"] = Decimal(1)
         else:
             service_id = ref(get("lumpsum_services_id"))
             name, price = self.lumpsum_prices.get(service_id or "", (None, None))
-            quantity = amount(get("lumpsum_services_amount"))
+            quantity = amount_of(get("lumpsum_services_amount"))
             amount = fields["revenue"]
             if amount is None and quantity is not None and price is not None:
                 amount = quantity * price
