@@ -22,8 +22,13 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
 
+# mypy cannot follow setuptools' editable finder: a link tree gives it the import names.
+MYPY_PATH := $(VENV)/mypy-path/timebill
+
 lint: $(STAMP)
 	$(BIN)/ruff check core tui tests benchmarks
+	@mkdir -p $(MYPY_PATH)
+	@for folder in core tui themes; do ln -sfn "$(CURDIR)/$$folder" $(MYPY_PATH)/$$folder; done
 	$(BIN)/mypy
 
 clean:

@@ -47,11 +47,14 @@ def current_mb() -> float:
 
 
 def deep_bytes(entries: list[Any]) -> int:
-    """Bytes of the entries, their dicts, field sets and values, each object counted once."""
+    """Bytes of the entries and their values, each object counted once (a slotted TimeEntry
+    has no __dict__ of its own)."""
+    from timebill.core.models import ENTRY_FIELDS
+
     seen: set[int] = set()
     total = 0
     for entry in entries:
-        for obj in (entry, entry.__dict__, entry.model_fields_set, *entry.__dict__.values()):
+        for obj in (entry, *(getattr(entry, name) for name in ENTRY_FIELDS)):
             if id(obj) not in seen and obj is not None and not isinstance(obj, bool):
                 seen.add(id(obj))
                 total += sys.getsizeof(obj)

@@ -1,6 +1,6 @@
 """Typed errors. Every message is meant for the user: it says what failed and what to do.
 
-Messages never contain an API key: `timebill.core.http` redacts every text it puts into an error, and
+Messages never contain an API key: `timebill.core.http` redacts (`timebill.core.secrets`) every text it puts into an error, and
 nothing else in core builds errors from request data.
 """
 
@@ -19,6 +19,10 @@ class TimebillError(Exception):
 
     def __str__(self) -> str:
         return self.message
+
+
+class UsageError(TimebillError):
+    """A value on the command line cannot be used (the CLI exits 2, "bad usage")."""
 
 
 class ConfigError(TimebillError):

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import email.utils
 import functools
-import ipaddress
 import json as jsonlib
 import logging
 import random
@@ -25,7 +24,6 @@ import httpx
 from timebill.core import __version__
 from timebill.core.errors import (
     AuthenticationError,
-    ConfigError,
     ConflictError,
     NetworkError,
     NotFoundError,
@@ -35,11 +33,13 @@ from timebill.core.errors import (
     ServiceError,
     ValidationError,
 )
+from timebill.core.models import SERVICE_TITLES
+from timebill.core.secrets import redact, reveal
+from timebill.core.urls import check_base_url
 
 log = logging.getLogger("timebill.http")
 
 USER_AGENT = f"timebill/{__version__}"
-SERVICE_TITLES = {"mite": "mite", "clockodo": "clockodo", "billomat": "Billomat"}
 # Statuses worth another try. A POST is only repeated where the server certainly did nothing
 # (429, 503): behind a gateway, a 500/502/504 may come after Billomat created the draft, and it
 # has no idempotency keys (shared/api/billomat.md §3). Those end as "outcome unknown" instead,
@@ -48,58 +48,9 @@ RETRY_ALWAYS = frozenset({429, 503})
 RETRY_IDEMPOTENT = RETRY_ALWAYS | {500, 502, 504}
 OUTCOME_UNKNOWN = frozenset({500, 502, 504})
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS", "PATCH"})
-REDACTED = "***"
 
 ErrorParser = Callable[[httpx.Response], "str | None"]
 Sleep = Callable[[float], Awaitable[None]]
-
-
-def reveal(secret: Any) -> str:
-    """The plain value of a key given as `str` or pydantic `SecretStr`."""
-    getter = getattr(secret, "get_secret_value", None)
-    return str(getter() if getter else secret or "")
-
-
-def redact(text: str, secrets: Iterable[str]) -> str:
-    for secret in secrets:
-        if secret and len(secret) >= 4:
-            text = text.replace(secret, REDACTED)
-    return text
-
-
-def is_loopback(host: str) -> bool:
-    host = host.strip("[]").lower()
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def check_base_url(base_url: str, service: str) -> str:
-    """Refuse anything but https, except plain http to this machine (the sandbox)."""
-    parts = urlsplit(base_url)
-    title = SERVICE_TITLES.get(service, service)
-    try:
-        parts.port  # noqa: B018 - raises ValueError for a port out of range or not a number
-    except ValueError:
-        raise ConfigError(
-            f"{title}: base_url {base_url!r} has an invalid port (1-65535).", service=service
-        ) from None
-    if parts.scheme not in ("https", "http") or not parts.hostname:
-        raise ConfigError(
-            f"{title}: base_url {base_url!r} is not an http(s) address "
-            "(expected e.g. https://host or http://127.0.0.1:PORT/path).",
-            service=service,
-        )
-    if parts.scheme == "http" and not is_loopback(parts.hostname):
-        raise ConfigError(
-            f"{title}: refusing plain http:// to {parts.hostname}: the API key would travel "
-            "unencrypted. Use https:// (plain http is only allowed to 127.0.0.1/localhost).",
-            service=service,
-        )
-    return base_url.rstrip("/")
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ import logging
 import os
 from collections.abc import Iterable
 
-from timebill.core.http import redact
+from timebill.core.secrets import redact
 
 _secrets: set[str] = set()
 

@@ -1,4 +1,5 @@
-"""Cent rounding and invoice totals: the one rule the preview and the Billomat emulator share.
+"""Cent rounding, invoice totals and how an amount is written: the one rule the preview and the
+Billomat emulator share, and the one formatter every screen and command uses.
 
 shared/api/billomat.md §6: a line's net is quantity × unit_price (minus its reduction), rounded to
 cents half up, once per line; the tax of each (name, rate) is computed on the sum of its lines'
@@ -23,6 +24,34 @@ HUNDRED = Decimal(100)
 def cents(amount: Decimal) -> Decimal:
     """Round to cents, half up (kaufmännisches Runden), as invoices do."""
     return amount.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+_GERMAN = str.maketrans(",.", ".,")
+
+
+def format_amount(
+    value: Decimal | None,
+    currency: str = "",
+    *,
+    language: str = "en",
+    grouping: bool = True,
+    exact: bool = False,
+) -> str:
+    """An amount as the user reads it: rounded to cents half up (as invoices are), thousands
+    grouped unless `grouping` is off, German separators for "de" (1.234,50), the currency (if
+    any) after it. None is "". `exact` (quantities): every decimal the value has, at least
+    two, so 10.7333 h is shown as it is billed."""
+    if value is None:
+        return ""
+    places = 2
+    if exact:
+        exponent = value.normalize().as_tuple().exponent
+        places = max(2, -exponent) if isinstance(exponent, int) else 2
+    rounded = value.quantize(Decimal(1).scaleb(-places), ROUND_HALF_UP)
+    text = f"{rounded:,.{places}f}" if grouping else f"{rounded:.{places}f}"
+    if language == "de":
+        text = text.translate(_GERMAN)
+    return f"{text} {currency}".strip()
 
 
 def plain(number: Decimal) -> Decimal:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from timebill.core.errors import TimebillError
+from timebill.core.errors import UsageError
 
 
-class PeriodError(TimebillError):
+class PeriodError(UsageError):
     """A date or period the user typed is not valid."""
 
 

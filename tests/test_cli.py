@@ -26,14 +26,14 @@ from sandbox_support import TODAY, isolate_environment, timebill_logging_restore
 from timebill.core.billomat.client import Billomat
 from timebill.core.cli.table import render
 from timebill.core.http import RetryPolicy
-from timebill.core.models import TimeEntry
+from timebill.core.models import ENTRY_FIELDS, TimeEntry
 from timebill.core.sandbox import SandboxServer
 from timebill.core.settings.model import save_settings
 from timebill.core.sources.clockodo import ClockodoSource
 from timebill.core.sources.mite import MiteSource
 from timebill.tui.main import main
 
-FIELDS = list(TimeEntry.model_fields)
+FIELDS = list(ENTRY_FIELDS)
 MONEY = ("hourly_rate", "revenue", "lumpsum_amount")
 OCTOBER = ("--from", "2026-10-01", "--to", "2026-10-31")
 
@@ -317,7 +317,7 @@ def test_entries_json_is_a_list_of_time_entries(
     if tracker == "clockodo":
         assert any(r["kind"] == "lumpsum" and r["lumpsum_amount"] for r in rows)
     # The same entries an adapter returns, value for value.
-    by_id = {e.id: e.model_dump(mode="json") for e in expected}
+    by_id = {e.id: e.as_json() for e in expected}
     assert all(by_id[r["id"]] == r for r in rows)
 
 
@@ -437,7 +437,7 @@ def test_entries_refuses_impossible_periods(
 ) -> None:
     write_config(isolated, sandbox)
     code, out, err = run(capsys, "entries", *dates)
-    assert (code, out) == (1, "")
+    assert (code, out) == (2, "")  # bad usage
     assert len(err.splitlines()) == 1 and text in err
     assert sandbox.count() == 0  # refused before asking the tracker
 

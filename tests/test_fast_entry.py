@@ -1,24 +1,27 @@
-"""The adapters build TimeEntry objects without pydantic validation (timebill.core.sources.fast_entry):
-these tests hold the wire modules to producing exactly what validation would have produced."""
+"""TimeEntry is a plain slotted dataclass: the adapters' wire readers convert every value to the
+field's exact type themselves. These tests hold them to that, checking each entry with pydantic's
+strict validation (exact types: no str for a number, no float for a Decimal, only the Literal
+values allowed)."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Iterator
 from decimal import Decimal
-from typing import Any
+from typing import Any, get_type_hints
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from pydantic import ConfigDict, create_model
 from sandbox_support import TODAY
 from timebill.core.errors import ServerError
-from timebill.core.models import TimeEntry
+from timebill.core.models import ENTRY_FIELDS, TimeEntry
 from timebill.core.sandbox import SandboxServer
 from timebill.core.sources.clockodo import ClockodoSource
 from timebill.core.sources.clockodo_wire import EntryReader as ClockodoReader
 from timebill.core.sources.clockodo_wire import timezone
-from timebill.core.sources.fast_entry import time_entry
 from timebill.core.sources.mite import MiteSource
 from timebill.core.sources.mite_wire import EntryReader as MiteReader
 
@@ -48,16 +51,21 @@ def world_entries() -> Iterator[dict[str, list[TimeEntry]]]:
         yield asyncio.run(load(server))
 
 
+# The same fields as a strict pydantic model: what validation would accept, type for type.
+STRICT = create_model(
+    "StrictTimeEntry",
+    __config__=ConfigDict(strict=True, extra="forbid"),
+    **{name: (hint, ...) for name, hint in get_type_hints(TimeEntry).items()},  # type: ignore[call-overload]
+)
+
+
 def assert_as_validated(entry: TimeEntry) -> None:
     """Strict validation (exact types: no str for a number, no float for a Decimal) of the
-    entry's own values gives an equal entry, with the fields in declaration order."""
-    values = dict(entry.__dict__)
-    assert list(values) == list(TimeEntry.model_fields)
-    validated = TimeEntry.model_validate(values, strict=True)
-    assert validated == entry
-    assert validated.model_dump() == entry.model_dump()
-    assert repr(validated) == repr(entry)
-    assert hash(validated) == hash(entry)
+    entry's own values gives an equal entry."""
+    values = {name: getattr(entry, name) for name in ENTRY_FIELDS}
+    validated = STRICT.model_validate(values).model_dump()
+    assert validated == values
+    assert all(type(validated[name]) is type(value) for name, value in values.items())
 
 
 @pytest.mark.parametrize("tracker", ["mite", "clockodo"])
@@ -87,27 +95,28 @@ def test_equal_values_are_shared_between_entries(
         assert by_name and all(len(ids) == 1 for ids in by_name.values())
 
 
-def test_frozen_copy_and_hash_behave_as_validated_entries(
+def test_entries_are_frozen_slotted_and_copied_with_replace(
     world_entries: dict[str, list[TimeEntry]],
 ) -> None:
     entry = world_entries["mite"][0]
-    with pytest.raises(Exception, match="frozen"):
+    # The readers build entries through models.new_entry: real TimeEntry objects all the same.
+    assert all(type(e) is TimeEntry for entries in world_entries.values() for e in entries)
+    assert entry == TimeEntry(**{name: getattr(entry, name) for name in ENTRY_FIELDS})
+    with pytest.raises(dataclasses.FrozenInstanceError):
         entry.note = "changed"  # type: ignore[misc]
-    copy = entry.model_copy(update={"note": "changed"})
+    assert not hasattr(entry, "__dict__")  # slots: no per-entry dict
+    copy = dataclasses.replace(entry, note="changed")
     assert copy.note == "changed" and entry.note != "changed"
-    # The field set is shared between entries: a copy must never change the original's.
-    assert entry.model_fields_set == set(TimeEntry.model_fields)
-    assert {entry: 1}[TimeEntry.model_validate(entry.model_dump())] == 1
+    assert {entry: 1}[dataclasses.replace(entry)] == 1
 
 
-def test_time_entry_fills_defaults_and_refuses_unknown_or_missing_fields() -> None:
-    entry = time_entry({"id": "1", "source": "mite", "date": dt.date(2026, 10, 1), "minutes": 5})
-    assert entry == TimeEntry(id="1", source="mite", date=dt.date(2026, 10, 1), minutes=5)
-    assert list(entry.__dict__) == list(TimeEntry.model_fields)
-    with pytest.raises(TypeError, match="unknown"):
-        time_entry({"id": "1", "source": "mite", "date": dt.date(2026, 1, 1), "minutes": 5, "x": 1})
+def test_a_time_entry_fills_defaults_and_refuses_unknown_or_missing_fields() -> None:
+    entry = TimeEntry(id="1", source="mite", date=dt.date(2026, 10, 1), minutes=5)
+    assert (entry.note, entry.billable, entry.kind, entry.hourly_rate) == ("", True, "time", None)
+    with pytest.raises(TypeError, match="unexpected keyword"):
+        TimeEntry(id="1", source="mite", date=dt.date(2026, 1, 1), minutes=5, x=1)  # type: ignore[call-arg]
     with pytest.raises(TypeError, match="missing"):
-        time_entry({"id": "1", "source": "mite", "minutes": 5})
+        TimeEntry(id="1", source="mite", minutes=5)  # type: ignore[call-arg]
 
 
 # -- odd wire values: an entry comes out exactly typed, or the reader refuses ------------------

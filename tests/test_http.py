@@ -21,10 +21,10 @@ from timebill.core.http import (
     USER_AGENT,
     RetryPolicy,
     ServiceClient,
-    check_base_url,
     json_error_text,
 )
 from timebill.core.sandbox.server import Request, Response, SandboxServer, json_response
+from timebill.core.urls import check_base_url
 
 KEY = "canary-key-7f3a9c1e"
 
@@ -203,7 +203,17 @@ async def test_log_lines_name_request_and_retry_but_not_the_key(server, fast_ret
 
 
 @pytest.mark.parametrize(
-    "url", ["http://example.com", "http://10.0.0.5/api", "ftp://example.com", "example.com"]
+    "url",
+    [
+        "http://example.com",
+        "http://10.0.0.5/api",
+        "ftp://example.com",
+        "example.com",
+        # a name under .localhost is resolved by whatever DNS the machine asks: not loopback
+        "http://evil.localhost:8080",
+        "http://localhost.evil.example",
+        "http://127.0.0.1.nip.io",
+    ],
 )
 def test_insecure_or_odd_base_urls_are_refused(url) -> None:
     with pytest.raises(ConfigError):

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from billing_env import HOEFER, OCTOBER, BillingEnv, Run, billing_env
 
-EXIT_FAILED, EXIT_NOTHING = 1, 3
+EXIT_FAILED, EXIT_USAGE, EXIT_NOTHING = 1, 2, 3
 
 
 @pytest.fixture
@@ -68,13 +68,13 @@ def test_period_without_billable_entries(env: BillingEnv) -> None:
 
 def test_backwards_date_range(env: BillingEnv) -> None:
     run = refused(env, "--customer", "müller", "--from", "2026-10-31", "--to", "2026-10-01")
-    assert run.code == EXIT_FAILED
+    assert run.code == EXIT_USAGE
     assert "the period is backwards: --from 2026-10-31 is after --to 2026-10-01" in run.err
 
 
 def test_unreadable_date(env: BillingEnv) -> None:
     run = refused(env, "--customer", "müller", "--from", "31/10/2026")
-    assert run.code == EXIT_FAILED
+    assert run.code == EXIT_USAGE
     assert "use YYYY-MM-DD" in run.err
 
 
@@ -97,9 +97,9 @@ def test_rate_missing_everywhere(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 
 def test_invalid_rate_and_vat_flags(env: BillingEnv) -> None:
     run = refused(env, "--customer", "müller", *OCTOBER, "--rate", "95,50")
-    assert run.code == EXIT_FAILED and "--rate '95,50' is not a number" in run.err
+    assert run.code == EXIT_USAGE and "--rate '95,50' is not a number" in run.err
     run = refused(env, "--customer", "müller", *OCTOBER, "--vat", "119")
-    assert run.code == EXIT_FAILED and "--vat '119' is out of range" in run.err
+    assert run.code == EXIT_USAGE and "--vat '119' is out of range" in run.err
 
 
 def test_article_for_an_unknown_service(env: BillingEnv) -> None:

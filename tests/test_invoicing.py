@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
@@ -404,7 +405,7 @@ def test_lump_sums_become_their_own_lines() -> None:
         lumpsum(3, 4, "98.00", "2", note="Hosting-Paket M", service="s9"),
         entry(4, 6, 20, source="clockodo"),
     ]
-    entries[0] = entries[0].model_copy(update={"source": "clockodo"})
+    entries[0] = replace(entries[0], source="clockodo")
     plan = plan_for(entries, round_to=15)
     assert [
         (line.title, line.quantity, line.unit, line.unit_price, line.total_net, line.rounding_note)
@@ -585,7 +586,7 @@ def test_guards_exclude_and_report_entries() -> None:
         entry(4, 1, billable=False),
         entry(5, 1),
         entry(6, 1, customer="k2"),
-        entry(7, 1, customer="k1").model_copy(update={"customer_id": "k8"}),
+        replace(entry(7, 1, customer="k1"), customer_id="k8"),
         entry(1, 2),
         entry(8, 1, minutes=-5),
     ]

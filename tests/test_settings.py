@@ -5,16 +5,17 @@ from __future__ import annotations
 
 import os
 import stat
+import subprocess
+import sys
 import traceback
 from decimal import Decimal
-from pathlib import Path
+from pathlib import Path, PureWindowsPath
 
 import pytest
 from timebill.core.errors import ConfigError
 from timebill.core.settings import paths
 from timebill.core.settings.model import (
     InvalidSettingsError,
-    Settings,
     env_var,
     load_settings,
     save_settings,
@@ -69,19 +70,28 @@ language = "de"
 # --- paths ------------------------------------------------------------------------------------
 
 
-def test_platform_dirs_follow_each_platforms_rules() -> None:
-    home = {"HOME": "/home/anna"}
-    assert paths.platform_config_dir("linux", home) == Path("/home/anna/.config/timebill")
-    assert paths.platform_data_dir("freebsd13", home) == Path("/home/anna/.local/share/timebill")
-    xdg = {**home, "XDG_CONFIG_HOME": "/x/conf", "XDG_DATA_HOME": "relative/ignored"}
-    assert paths.platform_config_dir("linux", xdg) == Path("/x/conf/timebill")
-    assert paths.platform_data_dir("linux", xdg) == Path("/home/anna/.local/share/timebill")
+def test_platform_dirs_follow_each_platforms_rules(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HOME", "/home/anna")
+    assert paths.platform_config_dir("linux") == Path("/home/anna/.config/timebill")
+    assert paths.platform_data_dir("freebsd13") == Path("/home/anna/.local/share/timebill")
+    assert paths.platform_log_dir("linux") == Path("/home/anna/.local/state/timebill")
     mac = Path("/home/anna/Library/Application Support/timebill")
-    assert paths.platform_config_dir("darwin", home) == mac
-    assert paths.platform_data_dir("darwin", home) == mac
-    win = {"USERPROFILE": "C:/Users/anna", "APPDATA": "C:/R", "LOCALAPPDATA": "C:/L"}
-    assert paths.platform_config_dir("win32", win) == Path("C:/R/timebill")
-    assert paths.platform_data_dir("win32", win) == Path("C:/L/timebill")
+    assert paths.platform_config_dir("darwin") == mac
+    assert paths.platform_data_dir("darwin") == mac
+    assert paths.platform_log_dir("darwin") == Path("/home/anna/Library/Logs/timebill")
+    monkeypatch.setenv("XDG_CONFIG_HOME", "/x/conf")
+    monkeypatch.setenv("XDG_DATA_HOME", "relative/ignored")
+    assert paths.platform_config_dir("linux") == Path("/x/conf/timebill")
+    assert paths.platform_data_dir("linux") == Path("/home/anna/.local/share/timebill")
+    # Windows' known folders, as platformdirs lets another platform stand in for them.
+    monkeypatch.setenv("WIN_PD_OVERRIDE_APPDATA", "C:\\Users\\anna\\AppData\\Roaming")
+    monkeypatch.setenv("WIN_PD_OVERRIDE_LOCAL_APPDATA", "C:\\Users\\anna\\AppData\\Local")
+    win = PureWindowsPath("C:/Users/anna/AppData")
+    assert PureWindowsPath(paths.platform_config_dir("win32")) == win / "Roaming" / "timebill"
+    assert PureWindowsPath(paths.platform_data_dir("win32")) == win / "Local" / "timebill"
+    assert PureWindowsPath(paths.platform_log_dir("win32")) == win / "Local" / "timebill"
 
 
 def test_locate_lists_every_path_under_the_overrides(tmp_path: Path) -> None:
@@ -202,8 +212,8 @@ def test_sandbox_http_base_url_is_allowed_but_remote_http_is_not(config: Path) -
     with pytest.raises(ConfigError) as caught:
         load_settings(config, mite__base_url="http://mite.example.com")
     assert str(caught.value) == (
-        "[mite] base_url: must start with https:// (plain http:// is only allowed to 127.0.0.1 "
-        "or localhost: the API key would travel unencrypted)"
+        "[mite] base_url: must start with https:// (plain http:// is only allowed to 127.0.0.1, "
+        "::1 or localhost: the API key would travel unencrypted)"
     )
 
 
@@ -307,6 +317,25 @@ def test_mistakes_in_the_environment_name_the_variable(monkeypatch: pytest.Monke
     assert env_var("billomat.billomat_id") == "TIMEBILL_BILLOMAT__BILLOMAT_ID"
 
 
+def test_a_whole_section_from_the_environment_as_json(
+    config: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write(config, FULL)
+    monkeypatch.setenv("TIMEBILL_MITE", '{"account": "jsonacct"}')
+    monkeypatch.setenv("TIMEBILL_MITE__API_KEY", ENV_KEY)  # a single key beats the section's
+    settings = load_settings()
+    assert settings.mite.account == "jsonacct"
+    assert settings.mite.api_key is not None and settings.mite.api_key.get_secret_value() == ENV_KEY
+    assert settings.origin("mite.account") == "environment"
+    monkeypatch.setenv("TIMEBILL_MITE", ENV_KEY)
+    with pytest.raises(ConfigError) as caught:
+        load_settings()
+    assert str(caught.value) == (
+        "TIMEBILL_MITE: not valid: set single keys (e.g. TIMEBILL_MITE__ACCOUNT), "
+        "or give a whole section as a JSON object"
+    )
+
+
 def test_file_readable_by_others_is_refused_with_the_fix(config: Path) -> None:
     write(config, FULL, mode=0o644)
     with pytest.raises(ConfigError) as caught:
@@ -346,7 +375,7 @@ def test_keys_never_appear_in_repr_or_messages(
         errors.append(caught.value)
     write(config, f'[mite]\napi_key = "{MITE_KEY}"\naccount = "{MITE_KEY}/"\n')
     with pytest.raises(ConfigError) as caught:
-        Settings()
+        load_settings()
     errors.append(caught.value)
     for error in errors:
         text = "".join(traceback.format_exception(error)) + repr(error)
@@ -359,3 +388,17 @@ def test_a_key_pasted_into_the_wrong_field_is_not_echoed(monkeypatch: pytest.Mon
     with pytest.raises(ConfigError) as caught:
         load_settings()
     assert str(caught.value) == 'TIMEBILL_TRACKER: must be "mite" or "clockodo"'
+
+
+def test_loading_settings_does_not_load_httpx() -> None:
+    """`timebill --help`, `locate` and the settings screen stay fast: settings validate base URLs
+    and redact keys without the HTTP stack (checked in a fresh interpreter)."""
+    script = (
+        "import sys\n"
+        "import timebill.core.settings.model\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('httpx', 'httpcore')))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "[]"

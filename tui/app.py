@@ -10,11 +10,9 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import gc
-import importlib
 from collections.abc import Collection, Iterable
 from pathlib import Path
-from types import ModuleType
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 from textual import work
 from textual.app import App, SystemCommand
@@ -63,14 +61,6 @@ STRINGS = {
     "cmd.help_help": {"en": "Show every key", "de": "Alle Tasten anzeigen"},
     "cmd.quit": {"en": "Quit", "de": "Beenden"},
     "cmd.quit_help": {"en": "Leave timebill", "de": "timebill verlassen"},
-    "app.setup_missing": {
-        "en": "The setup screen is not available in this version: edit {path}.",
-        "de": "Die Einrichtung ist in dieser Version nicht verfügbar: {path} bearbeiten.",
-    },
-    "app.flow_missing": {
-        "en": "Creating invoices is not available in this version.",
-        "de": "Rechnungen erstellen ist in dieser Version nicht verfügbar.",
-    },
     "app.not_set_up": {
         "en": "timebill is not set up yet: open the setup (ctrl+p, Setup: connections).",
         "de": "timebill ist noch nicht eingerichtet: Einrichtung öffnen (Strg+P).",
@@ -113,17 +103,6 @@ STRINGS = {
     },
 }
 register(STRINGS)
-
-
-def _optional_module(name: str) -> ModuleType | None:
-    """A screen module another part of the app provides, or None while it does not exist."""
-    try:
-        return importlib.import_module(name)
-    except ModuleNotFoundError as err:
-        # Missing itself, or one of the screens it is built from: the app runs without it.
-        if err.name is not None and (err.name == name or err.name.startswith("timebill.tui.")):
-            return None
-        raise
 
 
 class TimebillApp(App[None]):
@@ -248,14 +227,13 @@ class TimebillApp(App[None]):
 
     # -- setup -------------------------------------------------------------------------------
     def action_open_setup(self) -> None:
-        module = _optional_module("timebill.tui.screens.setup")
+        # Imported on first use: the first screen does not wait for the setup form.
+        from timebill.tui.screens.setup import SetupScreen
+
         config_path = self.config_path or (
             self.settings.config_path if self.settings is not None else paths.config_file()
         )
-        if module is None:
-            self.notify(t("app.setup_missing", path=config_path), severity="warning", markup=False)
-            return
-        self.push_screen(module.SetupScreen(self.settings, config_path), self._setup_done)
+        self.push_screen(SetupScreen(self.settings, config_path), self._setup_done)
 
     def _setup_done(self, settings: Settings | None) -> None:
         if settings is None:
@@ -319,7 +297,7 @@ class TimebillApp(App[None]):
 
     def action_command_palette(self) -> None:
         # Textual's own prompt is English only.
-        if self.use_command_palette and not CommandPalette.is_open(self):
+        if self.use_command_palette and not CommandPalette.is_open(cast("App[object]", self)):
             self.push_screen(
                 CommandPalette(id="--command-palette", placeholder=t("app.palette.placeholder"))
             )
@@ -411,17 +389,19 @@ class TimebillApp(App[None]):
     async def bill_selection(self, entries: list[TimeEntry]) -> None:
         """Assign -> preview -> create -> done for `entries` (timebill.tui.flow runs it in a worker and
         posts BillingDone, on which the entries screen reloads)."""
-        flow = _optional_module("timebill.tui.flow")
-        if flow is None:
-            self.notify(t("app.flow_missing"), severity="warning", markup=False)
+        from timebill.tui import flow
+
+        if self.settings is None:
+            self.notify(t("app.not_set_up"), severity="warning", markup=False)
             return
         await flow.bill_selection(self, entries, settings=self.settings)
 
     async def month_end(self, start: dt.date, end: dt.date) -> None:
         """The month-end queue for the period."""
-        flow = _optional_module("timebill.tui.flow")
-        if flow is None:
-            self.notify(t("app.flow_missing"), severity="warning", markup=False)
+        from timebill.tui import flow
+
+        if self.settings is None:
+            self.notify(t("app.not_set_up"), severity="warning", markup=False)
             return
         await flow.month_end(self, start, end, settings=self.settings)
 

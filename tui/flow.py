@@ -33,7 +33,7 @@ import datetime as dt
 import logging
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual.app import App
 from textual.dom import DOMNode
@@ -50,6 +50,9 @@ from timebill.tui.screens.assign import AssignScreen
 from timebill.tui.screens.done import DoneScreen
 from timebill.tui.screens.month_end import MonthEndScreen
 from timebill.tui.screens.preview import PreviewScreen
+
+if TYPE_CHECKING:
+    from timebill.core.settings.model import Settings
 
 __all__ = [
     "FLOW_GROUP",
@@ -130,7 +133,7 @@ def start_billing(
     app: App[Any],
     entries: Sequence[TimeEntry],
     *,
-    settings: Any,
+    settings: Settings,
     journal_path: str | Path | None = None,
 ) -> Worker[None] | None:
     """Start the flow in a worker of the app; None (and a notification) if one is running."""
@@ -149,7 +152,7 @@ async def bill_selection(
     app: App[Any],
     entries: Sequence[TimeEntry],
     *,
-    settings: Any,
+    settings: Settings,
     journal_path: str | Path | None = None,
 ) -> None:
     """Bill `entries`: Assign (when needed) -> Preview -> create -> Done, per Billomat client."""
@@ -162,7 +165,7 @@ async def bill_selection(
 
 
 async def _bill(
-    app: App[Any], entries: list[TimeEntry], settings: Any, journal_path: str | Path | None
+    app: App[Any], entries: list[TimeEntry], settings: Settings, journal_path: str | Path | None
 ) -> None:
     origin = app.screen
     # Billed entries and running timers can never be billed: they are not asked about.
@@ -246,7 +249,7 @@ async def month_end(
     start: dt.date,
     end: dt.date,
     *,
-    settings: Any,
+    settings: Settings,
     journal_path: str | Path | None = None,
 ) -> None:
     """Push the Month-end screen for `start`..`end`; BillingDone follows when it is left after

@@ -6,10 +6,13 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from timebill.core.settings.model import Settings
 
 
-def launch_app(settings: Any, config_path: Path | None) -> int:
+def launch_app(settings: Settings, config_path: Path | None) -> int:
     from timebill.tui.app import run_app
 
     return run_app(settings, config_path=config_path)

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from timebill.core.errors import TimebillError
+from timebill.core.errors import ConfigError, TimebillError
 from timebill.core.models import InvoicePlan
 
 SCHEMA_VERSION = 2
@@ -135,10 +135,23 @@ def _now() -> str:
 class Journal:
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        # isolation_level=None: we open transactions ourselves (BEGIN IMMEDIATE takes the write
-        # lock up front, so two processes serialise instead of failing half-way).
-        self._db = sqlite3.connect(self.path, timeout=15.0, isolation_level=None)
+        folder = self.path.parent
+        if folder.exists() and not folder.is_dir():
+            raise ConfigError(
+                f"the data dir {folder} is a file, not a folder: point TIMEBILL_DATA_DIR at a "
+                "folder (`timebill locate` shows where timebill keeps its journal)."
+            )
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            # isolation_level=None: we open transactions ourselves (BEGIN IMMEDIATE takes the
+            # write lock up front, so two processes serialise instead of failing half-way).
+            self._db = sqlite3.connect(self.path, timeout=15.0, isolation_level=None)
+        except (OSError, sqlite3.Error) as err:
+            reason = getattr(err, "strerror", None) or str(err)
+            raise ConfigError(
+                f"cannot open the journal {self.path} ({reason}): the data dir must be a folder "
+                "timebill can write to (TIMEBILL_DATA_DIR; `timebill locate` shows it)."
+            ) from None
         self._db.row_factory = sqlite3.Row
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")

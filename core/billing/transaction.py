@@ -27,12 +27,12 @@ import asyncio
 import datetime as dt
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
 
 from timebill.core.billing import drafts, freshness, planlock
 from timebill.core.billing.freshness import EntryChange, PlanChangedError
 from timebill.core.billing.journal import Journal, PlanRecord
 from timebill.core.billing.markers import draft_tag
+from timebill.core.billomat.api import BillomatApi
 from timebill.core.errors import (
     NetworkError,
     NotFoundError,
@@ -93,11 +93,11 @@ def line_marker(marker: str, index: int) -> str:
     return f"{marker}#{index}"
 
 
-def billomat_account(billomat: Any) -> str | None:
+def billomat_account(billomat: BillomatApi) -> str | None:
     return getattr(billomat, "account_key", None)
 
 
-def check_account(record: PlanRecord, billomat: Any) -> None:
+def check_account(record: PlanRecord, billomat: BillomatApi) -> None:
     """Raise WrongAccountError unless the adapter talks to the account the plan was made in."""
     current = billomat_account(billomat)
     if record.billomat_account and current and record.billomat_account != current:
@@ -112,7 +112,7 @@ async def create_invoice(
     plan: InvoicePlan,
     *,
     source: TimeSource,
-    billomat: Any,
+    billomat: BillomatApi,
     journal: Journal,
     account: str,
     into_draft: str | None = None,
@@ -149,7 +149,7 @@ async def finish(
     record: PlanRecord,
     *,
     source: TimeSource,
-    billomat: Any,
+    billomat: BillomatApi,
     journal: Journal,
     progress: Progress | None = None,
     first_run: bool = False,
@@ -182,7 +182,7 @@ async def _finish_claimed(
     record: PlanRecord,
     *,
     source: TimeSource,
-    billomat: Any,
+    billomat: BillomatApi,
     journal: Journal,
     progress: Progress | None,
     first_run: bool,
@@ -208,14 +208,15 @@ async def _finish(
     record: PlanRecord,
     *,
     source: TimeSource,
-    billomat: Any,
+    billomat: BillomatApi,
     journal: Journal,
     progress: Progress | None,
     first_run: bool,
 ) -> BillingResult:
     check_account(record, billomat)
-    if record.billomat_account is None and billomat_account(billomat):
-        journal.set_billomat_account(record.id, billomat_account(billomat))
+    current_account = billomat_account(billomat)
+    if record.billomat_account is None and current_account:
+        journal.set_billomat_account(record.id, current_account)
     found_existing = False
     if record.state == "pending":
         try:
@@ -331,7 +332,12 @@ def _still_landing(record: PlanRecord, present: set[str]) -> dt.datetime | None:
 
 
 async def _draft(
-    record: PlanRecord, source: TimeSource, billomat: Any, journal: Journal, *, first_run: bool
+    record: PlanRecord,
+    source: TimeSource,
+    billomat: BillomatApi,
+    journal: Journal,
+    *,
+    first_run: bool,
 ) -> tuple[Invoice, bool]:
     plan = record.plan
     if record.into_draft:
@@ -370,7 +376,7 @@ async def _draft(
     return invoice, False
 
 
-async def _lookup(record: PlanRecord, billomat: Any) -> Invoice | None:
+async def _lookup(record: PlanRecord, billomat: BillomatApi) -> Invoice | None:
     """The plan's draft, by its marker; or an untagged draft with exactly its lines (a lost
     create whose customfield was never set), which is tagged now and taken as the plan's."""
     existing = await billomat.find_by_marker(record.marker, client_id=record.client_id)
@@ -384,7 +390,7 @@ async def _lookup(record: PlanRecord, billomat: Any) -> Invoice | None:
     return copies[0].model_copy(update={"customfield": tag})
 
 
-async def _ready(record: PlanRecord, source: TimeSource, billomat: Any) -> None:
+async def _ready(record: PlanRecord, source: TimeSource, billomat: BillomatApi) -> None:
     """Right before anything is created: the entries as planned, on no other live draft."""
     plan = record.plan
     changes = await freshness.changes(
@@ -395,13 +401,14 @@ async def _ready(record: PlanRecord, source: TimeSource, billomat: Any) -> None:
         raise PlanChangedError(changes, record.id)
 
 
-async def _settle_race(record: PlanRecord, billomat: Any, journal: Journal) -> None:
+async def _settle_race(record: PlanRecord, billomat: BillomatApi, journal: Journal) -> None:
     """After creating, before marking: another install may have created a draft holding the
     same entries meanwhile. The older draft wins; if that is not ours, ours is deleted."""
     lost = drafts.lost_race(record, await billomat.drafts())
     if not lost:
         return
     changes = drafts.as_changes(lost)
+    assert record.invoice_id is not None  # settled right after our draft was created
     try:
         await billomat.delete_invoice(record.invoice_id)
     except NotFoundError:
@@ -418,7 +425,12 @@ async def _settle_race(record: PlanRecord, billomat: Any, journal: Journal) -> N
 
 
 async def _add_to_draft(
-    record: PlanRecord, source: TimeSource, billomat: Any, journal: Journal, *, first_run: bool
+    record: PlanRecord,
+    source: TimeSource,
+    billomat: BillomatApi,
+    journal: Journal,
+    *,
+    first_run: bool,
 ) -> Invoice:
     """Add the plan's lines to an existing draft; lines already there (found by their markers,
     after a crash) are not added again. A target deleted (or completed) before any line
@@ -530,7 +542,7 @@ async def _mark(
 async def resume(
     *,
     source: TimeSource,
-    billomat: Any,
+    billomat: BillomatApi,
     journal: Journal,
     account: str,
     progress: Progress | None = None,
@@ -556,7 +568,9 @@ async def resume(
     return results
 
 
-async def deleted_drafts(*, billomat: Any, journal: Journal, account: str) -> list[PlanRecord]:
+async def deleted_drafts(
+    *, billomat: BillomatApi, journal: Journal, account: str
+) -> list[PlanRecord]:
     """Plans whose invoice timebill created (or filled) is proven gone from Billomat
     (timebill.core.billing.sync.check has the whole report: unproven ones and why)."""
     from timebill.core.billing.sync import check

@@ -29,7 +29,7 @@ from timebill.core.errors import (
     UnknownAccountError,
     ValidationError,
 )
-from timebill.core.http import RetryPolicy, ServiceClient, json_error_text, reveal
+from timebill.core.http import RetryPolicy, ServiceClient, json_error_text
 from timebill.core.models import (
     Account,
     Article,
@@ -40,6 +40,7 @@ from timebill.core.models import (
     Tax,
     Unit,
 )
+from timebill.core.secrets import reveal
 
 __all__ = ["Billomat", "InvoiceItem", "check_billomat_id"]
 

@@ -12,12 +12,13 @@ from decimal import Decimal
 
 from timebill.core.cli.table import render
 from timebill.core.errors import AuthenticationError, NotFoundError, TimebillError
-from timebill.core.models import Customer, TimeEntry
-from timebill.core.money import entry_amount
+from timebill.core.models import ENTRY_FIELDS, Customer, TimeEntry
+from timebill.core.money import entry_amount, format_amount
 from timebill.core.sources.base import TimeSource
 from timebill.core.text import clean
 
-FIELDS = tuple(TimeEntry.model_fields)
+FIELDS = ENTRY_FIELDS
+CENT = Decimal("0.01")
 
 
 class UnknownCustomerError(TimebillError):
@@ -78,8 +79,8 @@ async def fetch(
 
 
 def as_json(entries: Sequence[TimeEntry]) -> str:
-    # mode="json": dates ISO, Decimal as strings (money never becomes a float).
-    text = json.dumps([e.model_dump(mode="json") for e in entries], ensure_ascii=False, indent=2)
+    # as_json: dates ISO, Decimal as strings (money never becomes a float).
+    text = json.dumps([e.as_json() for e in entries], ensure_ascii=False, indent=2)
     return _NOT_ASCII.sub(_json_safe, text)
 
 
@@ -97,13 +98,30 @@ def _json_safe(match: re.Match[str]) -> str:
     return "".join(f"\\u{units[i]:02x}{units[i + 1]:02x}" for i in range(0, len(units), 2))
 
 
-def _csv_value(value: object) -> str:
+# A spreadsheet runs a cell that starts with one of these as a formula (=HYPERLINK(...) leaks
+# data, =cmd|... runs programs); a leading quote makes it text, as OWASP advises for CSV export.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# A plain negative number (a correction entry's -15 minutes, -12.50) is no formula: kept as is so
+# the column stays numeric.
+_PLAIN_NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
+
+
+def csv_cell(value: object) -> str:
+    """`value` as a CSV cell a spreadsheet shows as text: terminal controls removed (`clean`),
+    a cell that could start a formula prefixed with a single quote."""
     # The same spelling as the JSON output: true/false, not Python's True/False.
     if value is None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
-    return clean(value)
+    raw = str(value)
+    text = clean(raw)
+    if _PLAIN_NUMBER.fullmatch(text):
+        return text
+    # `clean` turns a leading tab or CR into a space; spreadsheets skip leading blanks.
+    if raw.startswith(_FORMULA_START) or text.lstrip().startswith(_FORMULA_START):
+        return "'" + text
+    return text
 
 
 def as_csv(entries: Sequence[TimeEntry]) -> str:
@@ -111,8 +129,8 @@ def as_csv(entries: Sequence[TimeEntry]) -> str:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(FIELDS)
     for entry in entries:
-        row = entry.model_dump(mode="json")
-        writer.writerow([_csv_value(row[f]) for f in FIELDS])
+        row = entry.as_json()
+        writer.writerow([csv_cell(row[f]) for f in FIELDS])
     return out.getvalue()
 
 
@@ -132,7 +150,7 @@ def as_table(entries: Sequence[TimeEntry]) -> str:
                 e.service_name or "–",
                 e.user_name or "–",
                 f"{e.hours:.2f}",
-                "" if amount is None else f"{amount:.2f}",
+                format_amount(amount, grouping=False),
                 e.note,
                 entry_state(e),
             )
@@ -144,4 +162,5 @@ def as_table(entries: Sequence[TimeEntry]) -> str:
         max_widths={1: 24, 2: 18, 3: 16, 4: 14, 7: 40},
     )
     hours = Decimal(total_minutes) / 60
-    return f"{table}\n{len(entries)} entries, {hours:.2f} h, {total_amount:.2f}"
+    total = format_amount(total_amount, grouping=False)
+    return f"{table}\n{len(entries)} entries, {hours:.2f} h, {total}"

@@ -37,15 +37,17 @@ from timebill.core.cli.console import (
 from timebill.core.cli.entries import find_customer
 from timebill.core.cli.invoice_flags import article_choice, option_overrides
 from timebill.core.cli.month_end import month_end
-from timebill.core.cli.plan_view import money, render_plan
+from timebill.core.cli.plan_view import render_plan
 from timebill.core.connect import open_billomat, open_source
 from timebill.core.errors import TimebillError
 from timebill.core.invoicing.texts import SKIP_MESSAGES
+from timebill.core.money import format_amount as money
 from timebill.core.periods import resolve as resolve_period
+from timebill.core.settings.model import Settings
 from timebill.core.text import clean, one_line
 
 
-def run(command: str, settings: Any, args: argparse.Namespace, ask: Ask = ask_stdin) -> int:
+def run(command: str, settings: Settings, args: argparse.Namespace, ask: Ask = ask_stdin) -> int:
     handler = {"invoice": _invoice, "resume": _resume, "sync": _sync}[command]
     with BillingService.open(settings) as service:
         return asyncio.run(handler(service, args, ask))

@@ -4,9 +4,29 @@
 from __future__ import annotations
 
 import argparse
+from decimal import Decimal, InvalidOperation
 
-GROUPINGS = ("entry", "day", "service", "project", "project_service", "user")
-ROUNDINGS = ("none", "5", "6", "10", "15", "30")
+from timebill.core.errors import UsageError
+from timebill.core.invoicing.choices import GROUPINGS, ROUND_PER, ROUND_TO
+
+# --round takes "none" for 0 (exact durations).
+ROUNDINGS = tuple("none" if step == 0 else str(step) for step in ROUND_TO)
+# An hourly rate above this is a typo (a day or month rate, an extra zero), not a price.
+MAX_RATE = Decimal(100_000)
+
+
+def parse_number(text: str, flag: str, *, upper: Decimal | int) -> Decimal:
+    """`--rate`/`--vat`: a plain decimal between 0 and `upper`. NaN and Infinity are not
+    amounts, and a huge exponent (1e400) would overflow the cent arithmetic later."""
+    try:
+        value = Decimal(text.strip())
+    except InvalidOperation:
+        raise UsageError(f"{flag} {text!r} is not a number (use a dot: 19.5).") from None
+    if not value.is_finite():
+        raise UsageError(f"{flag} {text!r} is not a number (use digits, e.g. 95 or 19.5).")
+    if value < 0 or value > upper:
+        raise UsageError(f"{flag} {text!r} is out of range (0 to {upper}).")
+    return value
 
 
 def add_commands(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:  # type: ignore[type-arg]
@@ -45,7 +65,7 @@ def add_commands(sub: argparse._SubParsersAction, common: argparse.ArgumentParse
     )
     invoice.add_argument(
         "--round-per",
-        choices=("entry", "line"),
+        choices=ROUND_PER,
         help="apply rounding per entry or per line (default: the client's last choice, else entry)",
     )
     invoice.add_argument(

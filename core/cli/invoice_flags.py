@@ -4,10 +4,11 @@
 from __future__ import annotations
 
 import argparse
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from timebill.core.billing import assign
+from timebill.core.cli.invoice_args import MAX_RATE, parse_number
 from timebill.core.errors import TimebillError
 from timebill.core.models import Article, Service
 
@@ -35,13 +36,7 @@ def option_overrides(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _decimal(text: str, flag: str) -> Decimal:
-    try:
-        value = Decimal(text.strip())
-    except InvalidOperation:
-        raise ValueError(f"{flag} {text!r} is not a number (use a dot: 19.5).") from None
-    if value < 0 or (flag == "--vat" and value > 100):
-        raise ValueError(f"{flag} {text!r} is out of range.")
-    return value
+    return parse_number(text, flag, upper=100 if flag == "--vat" else MAX_RATE)
 
 
 def article_choice(

@@ -12,11 +12,14 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from timebill.core import __version__
 from timebill.core.cli.invoice_args import add_commands as add_invoice_commands
-from timebill.core.errors import TimebillError
+from timebill.core.errors import TimebillError, UsageError
+
+if TYPE_CHECKING:
+    from timebill.core.settings.model import Settings
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -102,7 +105,7 @@ def main(argv: Sequence[str] | None = None, *, launch_app: AppLauncher | None = 
 
         # A service's own error text is data: shown, never acted on by the terminal.
         print(f"timebill: {clean(str(exc), keep_newlines=True)}", file=sys.stderr)
-        return EXIT_FAILED
+        return EXIT_USAGE if isinstance(exc, UsageError) else EXIT_FAILED
     except KeyboardInterrupt:
         print("timebill: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
@@ -150,7 +153,7 @@ def _run(command: str, args: argparse.Namespace, launch_app: AppLauncher | None)
     return launch_app(settings, Path(args.config) if args.config else None)
 
 
-def _load(args: argparse.Namespace) -> Any:
+def _load(args: argparse.Namespace) -> Settings:
     from timebill.core.logsetup import add_secrets
     from timebill.core.settings.model import load_settings
 
@@ -166,7 +169,7 @@ def _load(args: argparse.Namespace) -> Any:
     return settings
 
 
-def _check(settings: Any) -> int:
+def _check(settings: Settings) -> int:
     import asyncio
 
     from timebill.core.cli.check import check
@@ -177,7 +180,7 @@ def _check(settings: Any) -> int:
     return EXIT_OK if all(ok for _, ok, _ in rows) else EXIT_FAILED
 
 
-def _entries(settings: Any, args: argparse.Namespace) -> int:
+def _entries(settings: Settings, args: argparse.Namespace) -> int:
     import asyncio
 
     from timebill.core.cli.entries import as_csv, as_json, as_table, fetch

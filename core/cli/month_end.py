@@ -28,8 +28,9 @@ from timebill.core.cli.console import (
     warn,
 )
 from timebill.core.cli.invoice_flags import article_choice
-from timebill.core.cli.plan_view import money, render_plan
+from timebill.core.cli.plan_view import render_plan
 from timebill.core.models import Service
+from timebill.core.money import format_amount as money
 from timebill.core.text import clean
 
 

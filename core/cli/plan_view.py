@@ -4,18 +4,13 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from decimal import Decimal
 
 from timebill.core.cli.table import render
 from timebill.core.invoicing.builder import SkippedEntry
 from timebill.core.invoicing.texts import SKIP_MESSAGES
 from timebill.core.models import InvoicePlan
+from timebill.core.money import format_amount
 from timebill.core.text import one_line
-
-
-def money(amount: Decimal, currency: str = "") -> str:
-    text = f"{amount:,.2f}"
-    return f"{text} {currency}".strip()
 
 
 def render_plan(plan: InvoicePlan, skipped: Sequence[SkippedEntry] = ()) -> str:
@@ -26,9 +21,9 @@ def render_plan(plan: InvoicePlan, skipped: Sequence[SkippedEntry] = ()) -> str:
             line.title,
             f"{line.quantity}",
             line.unit,
-            money(line.unit_price),
+            format_amount(line.unit_price),
             f"{line.tax_rate.normalize():f} %",
-            money(line.total_net),
+            format_amount(line.total_net),
         )
         for number, line in enumerate(plan.lines, start=1)
     ]
@@ -45,14 +40,14 @@ def render_plan(plan: InvoicePlan, skipped: Sequence[SkippedEntry] = ()) -> str:
         "",
         table,
         "",
-        f"{'Net':>12}  {money(plan.total_net, cur)}",
+        f"{'Net':>12}  {format_amount(plan.total_net, cur)}",
     ]
     for tax in plan.taxes:
         out.append(
             f"{one_line(tax.name)} {tax.rate.normalize():f} %".rjust(12)
-            + f"  {money(tax.amount, cur)}"
+            + f"  {format_amount(tax.amount, cur)}"
         )
-    out.append(f"{'Gross':>12}  {money(plan.total_gross, cur)}")
+    out.append(f"{'Gross':>12}  {format_amount(plan.total_gross, cur)}")
     if skipped:
         # The CLI speaks English; the skip messages follow the invoice's language.
         counts = Counter(SKIP_MESSAGES["en"].get(item.reason, item.message) for item in skipped)

@@ -37,6 +37,7 @@ from typing import Literal
 
 from timebill.core.errors import NothingToBillError, PlanError, RateMissingError
 from timebill.core.invoicing import texts as text
+from timebill.core.invoicing.choices import Grouping, RoundPer
 from timebill.core.invoicing.lines import LineBuilder
 from timebill.core.invoicing.models import (
     MARKER_PREFIX,
@@ -49,7 +50,7 @@ from timebill.core.invoicing.models import (
     SkipReason,
     UnassignedCustomer,
 )
-from timebill.core.invoicing.texts import Grouping, Language, RoundPer
+from timebill.core.invoicing.texts import Language
 from timebill.core.models import BillomatClient, InvoiceLine, InvoicePlan, TimeEntry
 from timebill.core.money import line_net, totals
 

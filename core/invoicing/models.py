@@ -9,7 +9,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 from timebill.core.errors import PlanError
 from timebill.core.invoicing import texts as text
-from timebill.core.invoicing.texts import Grouping, Language, RoundPer
+from timebill.core.invoicing.choices import Grouping, RoundPer, RoundTo
+from timebill.core.invoicing.texts import Language
 from timebill.core.models import Article, BillomatClient, InvoicePlan, Tax, TimeEntry
 
 SkipReason = Literal[
@@ -33,7 +34,7 @@ class PlanOptions(BaseModel):
 
     grouping: Grouping = "service"
     """One line per entry, day, service, project, project and service, or user."""
-    round_to: Literal[0, 5, 6, 10, 15, 30] = 0
+    round_to: RoundTo = 0
     """Round durations up to this many minutes (0: exact)."""
     round_per: RoundPer = "entry"
     """Round each entry, or each line's sum."""

@@ -5,18 +5,16 @@ Pure functions, no I/O. Everything a user reads on the invoice in German or Engl
 from __future__ import annotations
 
 import datetime as dt
-import re
 import string
-import unicodedata
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Literal
 
 from timebill.core.errors import PlanError
+from timebill.core.invoicing.choices import Grouping, RoundPer
+from timebill.core.text import Mode, sanitize
 
 Language = Literal["de", "en"]
-Grouping = Literal["entry", "day", "service", "project", "project_service", "user"]
-RoundPer = Literal["entry", "line"]
 
 # Billomat publishes no length limits for item texts (UNCERTAIN). 255 fits a VARCHAR title
 # column and 4,000 characters is far more than a printed item description can show; texts
@@ -68,37 +66,11 @@ REVERSE_CHARGE_NOTE: Mapping[Language, str] = {
     "(Steuerschuldnerschaft des Leistungsempfängers)",
 }
 
-# ANSI/VT escape sequences (CSI, OSC, two-byte ESC x, 8-bit CSI): removed whole, so no "[31m"
-# remnant stays behind once the ESC itself is gone.
-_ESCAPES = re.compile(
-    r"\x1b\[[0-?]*[ -/]*[@-~]"
-    r"|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?"
-    r"|\x1b[@-Z\\-_]"
-    r"|\x9b[0-?]*[ -/]*[@-~]"
-)
-# Bidi embedding/override/isolate marks can make an invoice text read differently than it is.
-_BIDI = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f")
-_BREAKS = frozenset("\n\r\t\v\f\u0085\u2028\u2029")
-
 
 def clean_text(text: str, *, multiline: bool = False) -> str:
-    """Text from an API made safe to print: escape sequences and control characters removed.
-
-    Line breaks, tabs and Unicode line separators become a space (or stay a newline with
-    `multiline`), runs of spaces collapse, and the ends are trimmed."""
-    text = _ESCAPES.sub("", text).replace("\r\n", "\n")
-    kept: list[str] = []
-    for char in text:
-        if char in _BREAKS:
-            kept.append("\n" if multiline and char in "\n\r\u2028\u2029\u0085" else " ")
-        elif char in _BIDI or unicodedata.category(char) == "Cc":
-            continue
-        else:
-            kept.append(char)
-    lines = (re.sub(r"[ \u00a0]{2,}", " ", line).strip() for line in "".join(kept).split("\n"))
-    if not multiline:
-        return " ".join(line for line in lines if line)
-    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+    """Text from an API made safe for an invoice: `timebill.core.text.sanitize` as a line title,
+    or (`multiline`) as a description that keeps its paragraphs."""
+    return sanitize(text, Mode.INVOICE_TEXT if multiline else Mode.INVOICE_LINE)
 
 
 def trim(text: str, limit: int) -> str:

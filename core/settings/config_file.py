@@ -47,6 +47,9 @@ def read_config_file(path: Path, *, check_mode: bool = True) -> dict[str, Any]:
         raise ConfigError(f"{path}: is not UTF-8 text; save it as UTF-8") from None
     except tomllib.TOMLDecodeError as err:
         raise ConfigError(f"{path}: not valid TOML: {err}") from None
+    except RecursionError:
+        # tomllib recurses per nesting level: thousands of [[[... end in a RecursionError.
+        raise ConfigError(f"{path}: not valid TOML: nested too deeply") from None
     except OSError as err:
         raise ConfigError(f"{path}: cannot read the config file: {err.strerror}") from None
 

@@ -2,7 +2,7 @@
 
 Where a value comes from, highest first:
 
-1. explicit values: `load_settings(**overrides)` (CLI flags), `Settings(...)`, `with_changes()`;
+1. explicit values: `load_settings(**overrides)` (CLI flags), `with_changes()`;
 2. the environment: `TIMEBILL_TRACKER`, `TIMEBILL_MITE__API_KEY`, `TIMEBILL_INVOICE__DEFAULT_VAT`,
    ... (prefix `TIMEBILL_`, sections joined with `__`; empty or blank variables are ignored);
 3. the config file (`timebill.core.settings.paths.config_file()`, `TIMEBILL_CONFIG` to move it);
@@ -18,6 +18,10 @@ an environment variable shadows the key. Errors are `ConfigError`s that start wi
 `save_settings` writes the file's values plus explicit ones, never values that came from the
 environment: an API key can live in `TIMEBILL_MITE__API_KEY` without ever reaching the disk.
 
+`load_settings` is a plain loader: it reads the file and the environment, merges them with the
+explicit values into one dict and validates that as `Settings`, remembering each layer (`Layers`)
+for `origin`, `with_changes`, `save_settings` and the messages.
+
 The sections and their checks are in `timebill.core.settings.schema`, reading and writing the file in
 `timebill.core.settings.config_file`; their public names are re-exported here.
 """
@@ -25,19 +29,17 @@ The sections and their checks are in `timebill.core.settings.schema`, reading an
 from __future__ import annotations
 
 import difflib
-import re
-from collections.abc import Callable, Mapping
-from contextvars import ContextVar
+import json
+import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 import pydantic
-from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
-from pydantic_settings.exceptions import SettingsError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from timebill.core.errors import ConfigError
-from timebill.core.http import redact
+from timebill.core.secrets import redact
 from timebill.core.settings import paths
 from timebill.core.settings.config_file import file_document, read_config_file, write_config_file
 from timebill.core.settings.schema import (
@@ -64,6 +66,7 @@ __all__ = [
     "ClockodoSettings",
     "InvalidSettingsError",
     "InvoiceSettings",
+    "Layers",
     "MissingSetting",
     "MiteSettings",
     "Problem",
@@ -80,24 +83,23 @@ ENV_PREFIX = "TIMEBILL_"
 Source = Literal["value", "environment", "file", "default"]
 
 
-# --- building: sources, layers and errors -----------------------------------------------------
+# --- the layers -------------------------------------------------------------------------------
 
 
-@dataclass
-class _Build:
-    """What one Settings construction read: the file path and each source's raw values."""
+@dataclass(frozen=True)
+class Layers:
+    """Where a Settings' values came from: the file's path and what each source held (keys
+    wrapped in SecretStr). Not part of the value: two Settings with equal values are equal
+    wherever the values came from (hence compare=False on every field)."""
 
-    path: Path
-    file_only: bool = False
-    layers: dict[str, dict[str, Any]] = field(default_factory=dict)
+    path: Path = field(compare=False)
+    file: dict[str, Any] = field(default_factory=dict, compare=False)
+    environment: dict[str, Any] = field(default_factory=dict, compare=False)
+    value: dict[str, Any] = field(default_factory=dict, compare=False)
+    file_only: bool = field(default=False, compare=False)
 
-
-# Set by callers to choose the file (and file-only validation) for the next Settings(...).
-_REQUEST: ContextVar[tuple[Path | None, bool]] = ContextVar(
-    "timebill_request", default=(None, False)
-)
-# The construction in progress: its sources record what they read here.
-_ACTIVE: ContextVar[_Build | None] = ContextVar("timebill_build", default=None)
+    def get(self, name: str) -> dict[str, Any]:
+        return getattr(self, name) if name in ("file", "environment", "value") else {}
 
 
 @dataclass(frozen=True)
@@ -164,22 +166,18 @@ def _describe(error: Any) -> str:
     return str(error["msg"])
 
 
-def _problems(err: pydantic.ValidationError, build: _Build) -> list[Problem]:
+def _problems(err: pydantic.ValidationError, layers: Layers) -> list[Problem]:
     problems = []
-    secrets = _secret_values(build.layers)
+    secrets = _secret_values(layers)
     for error in err.errors(include_url=False, include_input=False):
         loc = tuple(str(part) for part in error["loc"])
         source: Source = "file"
-        if not build.file_only:
+        if not layers.file_only:
             source = next(
-                (
-                    name
-                    for name in ("value", "environment")
-                    if _lookup(build.layers.get(name, {}), loc)[0]
-                ),
+                (name for name in ("value", "environment") if _lookup(layers.get(name), loc)[0]),
                 "file",
             )
-        value = _lookup(build.layers.get(source, {}), loc)[1]
+        value = _lookup(layers.get(source), loc)[1]
         if error["type"] == "extra_forbidden":
             text = _unknown(loc, value, source)
         elif source == "environment":
@@ -187,14 +185,14 @@ def _problems(err: pydantic.ValidationError, build: _Build) -> list[Problem]:
         else:
             text = f"{_label(loc)}: {_describe(error)}"
         if source == "file":
-            text = f"{build.path}: {text}"
+            text = f"{layers.path}: {text}"
         problems.append(Problem(".".join(loc), source, redact(text, secrets)))
     return problems
 
 
-def _secret_values(layers: Mapping[str, Mapping[str, Any]]) -> list[str]:
+def _secret_values(layers: Layers) -> list[str]:
     found = []
-    for data in layers.values():
+    for data in (layers.file, layers.environment, layers.value):
         for key in SECRET_KEYS:
             present, value = _lookup(data, tuple(key.split(".")))
             if present and value is not None:
@@ -205,8 +203,7 @@ def _secret_values(layers: Mapping[str, Mapping[str, Any]]) -> list[str]:
 
 
 def _protect(data: dict[str, Any]) -> dict[str, Any]:
-    """Wrap key values in SecretStr so a recorded layer never shows a key (nor does
-    pydantic-settings' PYDANTIC_SETTINGS_DEBUG log of the sources)."""
+    """Wrap key values in SecretStr so a recorded layer never shows a key."""
     out = {}
     for name, value in data.items():
         if isinstance(value, Mapping):
@@ -233,41 +230,57 @@ def _prune_blank(data: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-class _Layer:
-    """Wraps a source: records what it read (keys protected) for `origin`, `save_settings` and
-    error messages."""
+def _environment(environ: Mapping[str, str]) -> dict[str, Any]:
+    """The TIMEBILL_* variables that name a setting, as nested dicts: TIMEBILL_MITE__API_KEY
+    is [mite] api_key, TIMEBILL_MITE may hold the whole section as a JSON object. Names are
+    case-insensitive; blank values are ignored; TIMEBILL_CONFIG, _DATA_DIR and _LOG are not
+    settings and stay out."""
+    out: dict[str, Any] = {}
+    for name, raw in environ.items():
+        if not name.upper().startswith(ENV_PREFIX) or not raw.strip():
+            continue
+        section, nested, key = name[len(ENV_PREFIX) :].lower().partition("__")
+        if section not in Settings.model_fields:
+            continue
+        if nested:
+            if section in SECTIONS:
+                out[section] = _merge(out.get(section, {}), {key: raw})
+        elif section in SECTIONS:
+            out[section] = _merge(_json_section(name, raw), out.get(section, {}))
+        else:
+            out[section] = raw
+    return _prune_blank(out)
 
-    def __init__(self, name: Source, inner: Callable[[], dict[str, Any]], prune: bool = False):
-        self.__name__ = f"{name} settings"
-        self.name = name
-        self.inner = inner
-        self.prune = prune
 
-    def __call__(self) -> dict[str, Any]:
-        data = self.inner()
-        data = _protect(_prune_blank(data) if self.prune else dict(data))
-        build = _ACTIVE.get()
-        if build is not None:
-            build.layers[self.name] = data
-        return data
+def _json_section(name: str, raw: str) -> dict[str, Any]:
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        value = None
+    if not isinstance(value, dict):
+        # The message names the variable, never its value (it may be a pasted key).
+        raise ConfigError(
+            f"{name}: not valid: set single keys (e.g. TIMEBILL_MITE__ACCOUNT), "
+            "or give a whole section as a JSON object"
+        )
+    return value
 
 
-def _file_source() -> dict[str, Any]:
-    build = _ACTIVE.get()
-    path = build.path if build is not None else paths.config_file()
-    data = read_config_file(path)
-    if data:
-        _validate_document(data, path)
-    return data
+def _validated(layers: Layers) -> Settings:
+    """The layers merged (value > environment > file) and validated; ConfigError names each
+    problem's source."""
+    merged = _merge(_merge(layers.file, layers.environment), layers.value)
+    try:
+        settings = Settings.model_validate(merged)
+    except pydantic.ValidationError as err:
+        raise InvalidSettingsError(_problems(err, layers)) from None
+    settings._layers = layers
+    return settings
 
 
 def _validate_document(data: Mapping[str, Any], path: Path) -> Settings:
     """`data` as the content of the file at `path` alone: no environment, no other file."""
-    token = _REQUEST.set((path, True))
-    try:
-        return Settings(**data)
-    finally:
-        _REQUEST.reset(token)
+    return _validated(Layers(path, file=_protect(dict(data)), file_only=True))
 
 
 def _nest(values: Mapping[str, Any], *, keep_none: bool) -> dict[str, Any]:
@@ -324,20 +337,12 @@ _REQUIRED = {
 }
 
 
-class Settings(BaseSettings):
-    """All of timebill's settings. Build with `load_settings`; constructing raises ConfigError.
+class Settings(BaseModel):
+    """All of timebill's settings, validated. Build with `load_settings`; change values with
+    `with_changes` (validated, remembered for saving), not `model_copy(update=)` (unvalidated,
+    and `save_settings` would not see the change)."""
 
-    Change values with `with_changes` (validated, remembered for saving), not `model_copy(update=)`
-    (unvalidated, and `save_settings` would not see the change)."""
-
-    model_config = SettingsConfigDict(
-        env_prefix=ENV_PREFIX,
-        env_nested_delimiter="__",
-        env_ignore_empty=True,
-        extra="forbid",
-        frozen=True,
-        use_attribute_docstrings=True,
-    )
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
     tracker: Tracker = None
     """The time tracker entries come from: "mite" or "clockodo"."""
@@ -352,79 +357,34 @@ class Settings(BaseSettings):
     ui: UiSettings = Field(default_factory=UiSettings)
     """How the terminal app looks and speaks."""
 
-    _build: _Build | None = pydantic.PrivateAttr(default=None)
+    _layers: Layers | None = pydantic.PrivateAttr(default=None)
 
-    def __init__(self, **values: Any) -> None:
-        path, file_only = _REQUEST.get()
-        build = _Build(path=path or paths.config_file(), file_only=file_only)
-        token = _ACTIVE.set(build)
-        try:
-            super().__init__(**values)
-        except pydantic.ValidationError as err:
-            raise InvalidSettingsError(_problems(err, build)) from None
-        except SettingsError as err:
-            # pydantic-settings could not parse a TIMEBILL_<SECTION> variable as JSON; its
-            # message names the field, never the value.
-            match = re.search(r'field "(\w+)"', str(err))
-            name = env_var(match.group(1)) if match else f"{ENV_PREFIX}*"
-            raise ConfigError(
-                f"{name}: not valid: set single keys (e.g. TIMEBILL_MITE__ACCOUNT), "
-                "or give a whole section as a JSON object"
-            ) from None
-        finally:
-            _ACTIVE.reset(token)
-        self._build = build
-
-    def __eq__(self, other: object) -> bool:
-        # Compare the values only, not where they came from.
-        if not isinstance(other, Settings):
-            return NotImplemented
-        return self.__dict__ == other.__dict__
-
-    @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        build = _ACTIVE.get()
-        if build is not None and build.file_only:
-            sources: tuple[Any, ...] = (_Layer("file", init_settings),)
-        else:
-            sources = (
-                _Layer("value", init_settings),
-                _Layer("environment", env_settings, prune=True),
-                _Layer("file", _file_source),
-            )
-        return sources
+    @property
+    def layers(self) -> Layers:
+        """Where the values came from (a Settings built by hand: all explicit values)."""
+        if self._layers is None:
+            return Layers(paths.config_file(), value=self.model_dump(exclude_unset=True))
+        return self._layers
 
     @property
     def config_path(self) -> Path:
         """The config file these settings were read from."""
-        return self._build.path if self._build else paths.config_file()
+        return self.layers.path
 
     def origin(self, key: str) -> Source:
         """Where the value of a dotted key ("mite.api_key") came from."""
         loc = tuple(key.split("."))
-        layers = self._build.layers if self._build else {}
         for name in ("value", "environment", "file"):
-            if _lookup(layers.get(name, {}), loc)[0]:
+            if _lookup(self.layers.get(name), loc)[0]:
                 return name  # type: ignore[return-value]
         return "default"
 
     def with_changes(self, changes: Mapping[str, Any]) -> Settings:
         """New settings with `changes` ({"mite": {"account": "x"}} or {"mite__account": "x"};
-        None clears a key) applied as explicit values, e.g. what the user typed in the app."""
-        layers = self._build.layers if self._build else {}
-        values = _merge(layers.get("value", {}), _nest(changes, keep_none=True))
-        token = _REQUEST.set((self.config_path, False))
-        try:
-            return Settings(**values)
-        finally:
-            _REQUEST.reset(token)
+        None clears a key) applied as explicit values, e.g. what the user typed in the app.
+        The file and the environment are read again."""
+        values = _merge(self.layers.value, _nest(changes, keep_none=True))
+        return _load(self.config_path, values)
 
     def missing(self, *, tracker: bool = True, billomat: bool = True) -> list[MissingSetting]:
         """Required keys without a value: for the chosen tracker and/or Billomat."""
@@ -450,10 +410,7 @@ class Settings(BaseSettings):
     def file_values(self) -> dict[str, Any]:
         """What `save_settings` writes: the file's values and explicit ones, validated, with keys
         revealed; never values from the environment."""
-        layers = (
-            self._build.layers if self._build else {"value": self.model_dump(exclude_unset=True)}
-        )
-        merged = _merge(layers.get("file", {}), layers.get("value", {}))
+        merged = _merge(self.layers.file, self.layers.value)
         return file_document(_validate_document(merged, self.config_path))
 
 
@@ -463,12 +420,23 @@ class Settings(BaseSettings):
 def load_settings(path: Path | None = None, **overrides: Any) -> Settings:
     """Settings from `path` (default: `paths.config_file()`), the environment and `overrides`
     (CLI flags: `tracker="mite"`, `mite__api_key=...` or `mite={...}`; None means "not given")."""
-    values = _nest(overrides, keep_none=False)
-    token = _REQUEST.set((Path(path) if path is not None else None, False))
-    try:
-        return Settings(**values)
-    finally:
-        _REQUEST.reset(token)
+    target = Path(path) if path is not None else paths.config_file()
+    return _load(target, _nest(overrides, keep_none=False))
+
+
+def _load(path: Path, values: dict[str, Any]) -> Settings:
+    # The file is checked on its own first: a mistake in it is reported (with its path) even
+    # where the environment or a flag shadows the key.
+    file = read_config_file(path)
+    if file:
+        _validate_document(file, path)
+    layers = Layers(
+        path,
+        file=_protect(file),
+        environment=_protect(_environment(os.environ)),
+        value=_protect(values),
+    )
+    return _validated(layers)
 
 
 def save_settings(

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, SecretStr
 from timebill.core.errors import ConfigError
-from timebill.core.http import check_base_url
+from timebill.core.urls import check_base_url
 
 TRACKERS = ("mite", "clockodo")
 DEFAULT_VAT = Decimal("19")
@@ -92,8 +92,8 @@ def _base_url(service: str, example: str) -> Callable[[str | None], str | None]:
         except ConfigError:
             if parts is not None and parts.scheme == "http" and parts.hostname:
                 raise ValueError(
-                    "must start with https:// (plain http:// is only allowed to 127.0.0.1 or "
-                    "localhost: the API key would travel unencrypted)"
+                    "must start with https:// (plain http:// is only allowed to 127.0.0.1, ::1 "
+                    "or localhost: the API key would travel unencrypted)"
                 ) from None
             raise ValueError(
                 f"must be an https:// address, e.g. {example} (leave it out to use the default)"

@@ -24,7 +24,7 @@ from timebill.core.errors import (
     ServiceError,
     ValidationError,
 )
-from timebill.core.http import RetryPolicy, ServiceClient, reveal
+from timebill.core.http import RetryPolicy, ServiceClient
 from timebill.core.models import (
     Account,
     Customer,
@@ -35,6 +35,7 @@ from timebill.core.models import (
     TimeEntry,
     User,
 )
+from timebill.core.secrets import reveal
 from timebill.core.sources.clockodo_wire import (
     APP_HEADER,
     APP_HEADER_MAX,

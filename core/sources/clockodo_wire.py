@@ -14,8 +14,8 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import httpx
-from timebill.core.models import Service, TimeEntry
-from timebill.core.sources.fast_entry import IntStrings, SharedStrings, time_entry
+from timebill.core.models import Service, TimeEntry, new_entry
+from timebill.core.sources.shared_values import SharedValues
 
 log = logging.getLogger("timebill.clockodo")
 
@@ -188,8 +188,8 @@ class EntryReader:
     (name, price); it may be replaced between entries once the adapter has loaded it.
 
     The hot path of loading a month (benchmarks/profile_fetch.py): the entries are built
-    without pydantic validation (timebill.core.sources.fast_entry), so every value below is converted
-    to the field's exact type here. Equal ids, names and notes are shared between entries."""
+    without validation (TimeEntry is a plain dataclass), so every value below is converted to the
+    field's exact type here. Equal ids, names and notes are shared between entries."""
 
     def __init__(
         self,
@@ -198,9 +198,7 @@ class EntryReader:
     ) -> None:
         self.tz = tz
         self.lumpsum_prices = lumpsum_prices or {}
-        self._ids = IntStrings()
-        self._texts = SharedStrings()
-        self._amounts: dict[float, Decimal | None] = {}
+        self._shared = SharedValues(money)
         self._hours: dict[str, dt.date | None] = {}
 
     def _date(self, value: Any) -> dt.date:
@@ -219,29 +217,16 @@ class EntryReader:
             )
         return local_date(text, self.tz) if day is None else day
 
-    def _money(self, value: Any) -> Decimal | None:
-        # Rates repeat on most entries, and str(float) + Decimal cost a microsecond each time.
-        if type(value) is not float:
-            return money(value)
-        try:
-            return self._amounts[value]
-        except KeyError:
-            amount = self._amounts[value] = money(value)
-            return amount
-
-    def _text(self, value: Any) -> str | None:
-        if type(value) is str:
-            return self._texts[value]
-        return None if value is None else self._texts[str(value)]
-
-    def _ref(self, value: Any) -> str | None:
-        if type(value) is int:
-            return self._ids[value]
-        return None if value is None else self._text(value)
-
     def __call__(self, raw: Mapping[str, Any]) -> TimeEntry:
         get = raw.get
-        texts, ids, text, ref = self._texts, self._ids, self._text, self._ref
+        shared = self._shared
+        texts, ids, text, ref, amount_of = (
+            shared.texts,
+            shared.ids,
+            shared.text,
+            shared.ref,
+            shared.money,
+        )
         kind = get("type") or 1
         if type(kind) is not int:
             kind = int(kind)
@@ -278,7 +263,7 @@ class EntryReader:
             "billed": code == BILLED,
             "running": False,
             "hourly_rate": None,
-            "revenue": self._money(get("revenue")),
+            "revenue": amount_of(get("revenue")),
             "kind": "time",
             "lumpsum_amount": None,
             "lumpsum_quantity": None,
@@ -286,15 +271,15 @@ class EntryReader:
         if kind == 1:
             fields["minutes"] = minutes(get("duration"))
             fields["running"] = get("time_until") is None
-            fields["hourly_rate"] = self._money(get("hourly_rate"))
+            fields["hourly_rate"] = amount_of(get("hourly_rate"))
         elif kind == 2:
             fields["kind"] = "lumpsum"
-            fields["lumpsum_amount"] = self._money(get("lumpsum"))
+            fields["lumpsum_amount"] = amount_of(get("lumpsum"))
             fields["lumpsum_quantity"] = Decimal(1)
         else:
             service_id = ref(get("lumpsum_services_id"))
             name, price = self.lumpsum_prices.get(service_id or "", (None, None))
-            quantity = self._money(get("lumpsum_services_amount"))
+            quantity = amount_of(get("lumpsum_services_amount"))
             amount = fields["revenue"]
             if amount is None and quantity is not None and price is not None:
                 amount = quantity * price
@@ -303,4 +288,4 @@ class EntryReader:
             fields["service_name"] = text(name)
             fields["lumpsum_amount"] = amount
             fields["lumpsum_quantity"] = quantity
-        return time_entry(fields)
+        return new_entry(**fields)

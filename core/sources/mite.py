@@ -25,7 +25,7 @@ from timebill.core.errors import (
     UnknownAccountError,
     ValidationError,
 )
-from timebill.core.http import RetryPolicy, ServiceClient, json_error_text, reveal
+from timebill.core.http import RetryPolicy, ServiceClient, json_error_text
 from timebill.core.models import (
     Account,
     Customer,
@@ -36,6 +36,7 @@ from timebill.core.models import (
     TimeEntry,
     User,
 )
+from timebill.core.secrets import reveal
 from timebill.core.sources import mite_wire as wire
 
 DEFAULT_BASE_URL = "https://{account}.mite.de"

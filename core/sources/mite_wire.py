@@ -12,8 +12,8 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from timebill.core.errors import ConfigError, ServerError
-from timebill.core.models import Customer, Project, Service, TimeEntry, User
-from timebill.core.sources.fast_entry import IntStrings, SharedStrings, time_entry
+from timebill.core.models import Customer, Project, Service, TimeEntry, User, new_entry
+from timebill.core.sources.shared_values import SharedValues
 
 CENT = Decimal("0.01")
 # Below this, integer cents fit the default decimal context's 28 digits exactly.
@@ -110,16 +110,14 @@ class EntryReader:
     """Turns mite time entries into TimeEntry objects, for one listing.
 
     The hot path of loading a month (benchmarks/profile_fetch.py): the entries are built
-    without pydantic validation (timebill.core.sources.fast_entry), so every value below is converted
-    to the field's exact type here. Equal values (ids, names, notes, dates, amounts) are shared
+    without validation (TimeEntry is a plain dataclass), so every value below is converted to the
+    field's exact type here. Equal values (ids, names, notes, dates, amounts) are shared
     between the entries: a listing repeats a few dozen of each across thousands of entries, and
     sharing keeps 100,000 entries small in memory."""
 
     def __init__(self) -> None:
         self._dates: dict[str, dt.date] = {}
-        self._ids = IntStrings()
-        self._texts = SharedStrings()
-        self._cents: dict[float, Decimal | None] = {}
+        self._shared = SharedValues(cents)
 
     def _date(self, value: Any) -> dt.date:
         text = str(value)[:10]
@@ -127,27 +125,6 @@ class EntryReader:
         if day is None:
             day = self._dates[text] = dt.date.fromisoformat(text)
         return day
-
-    def _text(self, value: Any) -> str | None:
-        if type(value) is str:
-            return self._texts[value]
-        return None if value is None else self._texts[str(value)]
-
-    def _id(self, value: Any) -> str | None:
-        if type(value) is int:
-            return self._ids[value]
-        return None if value is None or value == "" else self._text(value)
-
-    def _money(self, value: Any) -> Decimal | None:
-        # Rates and revenues (a float: `13500.0`) repeat across entries. Ints and floats share
-        # the cache: equal numbers give equal cents (always quantized to the cent).
-        if type(value) is not int and type(value) is not float:
-            return cents(value)
-        try:
-            return self._cents[value]
-        except KeyError:
-            amount = self._cents[value] = cents(value)
-            return amount
 
     def __call__(self, item: Any) -> TimeEntry:
         raw = unwrap(item, "time_entry")
@@ -170,47 +147,48 @@ class EntryReader:
             raise ServerError(
                 f"mite sent time entry {entry_id} with minutes {minutes!r}.", service="mite"
             ) from None
-        texts, ids, text, ref, money = self._texts, self._ids, self._text, self._id, self._money
+        shared = self._shared
+        texts, ids, text, ref, money = (
+            shared.texts,
+            shared.ids,
+            shared.text,
+            shared.ref,
+            shared.money,
+        )
         # Inline lookups for the usual types (an int id, a str name) save a call per field.
         customer, customer_name = get("customer_id"), get("customer_name")
         project, project_name = get("project_id"), get("project_name")
         service, service_name = get("service_id"), get("service_name")
         user, user_name = get("user_id"), get("user_name")
         note = get("note") or ""
-        return time_entry(
-            {
-                "id": entry_id,
-                "source": "mite",
-                "date": day,
-                "minutes": minutes,
-                "note": texts[note] if type(note) is str else text(note) or "",
-                "customer_id": ids[customer] if type(customer) is int else ref(customer),
-                "customer_name": (
-                    texts[customer_name] if type(customer_name) is str else text(customer_name)
-                ),
-                "project_id": ids[project] if type(project) is int else ref(project),
-                "project_name": (
-                    texts[project_name] if type(project_name) is str else text(project_name)
-                ),
-                "service_id": ids[service] if type(service) is int else ref(service),
-                "service_name": (
-                    texts[service_name] if type(service_name) is str else text(service_name)
-                ),
-                "user_id": ids[user] if type(user) is int else ref(user),
-                "user_name": texts[user_name] if type(user_name) is str else text(user_name),
-                "billable": flag(get("billable"), missing=True, unknown=True),
-                # mite has no "billed" state: timebill locks what it invoiced (digest §2). A
-                # value we cannot read counts as locked: better not billed than billed twice.
-                "billed": flag(get("locked"), missing=False, unknown=True),
-                "running": bool(tracking),
-                # mite reports 0 where no rate applies.
-                "hourly_rate": money(get("hourly_rate")) or None,
-                # UNCERTAIN (digest 3.): revenue taken as cents, like hourly_rate.
-                "revenue": money(get("revenue")),
-                "kind": "time",
-                "lumpsum_amount": None,
-                "lumpsum_quantity": None,
-            }
+        return new_entry(
+            id=entry_id,
+            source="mite",
+            date=day,
+            minutes=minutes,
+            note=texts[note] if type(note) is str else text(note) or "",
+            customer_id=ids[customer] if type(customer) is int else ref(customer),
+            customer_name=(
+                texts[customer_name] if type(customer_name) is str else text(customer_name)
+            ),
+            project_id=ids[project] if type(project) is int else ref(project),
+            project_name=(texts[project_name] if type(project_name) is str else text(project_name)),
+            service_id=ids[service] if type(service) is int else ref(service),
+            service_name=(texts[service_name] if type(service_name) is str else text(service_name)),
+            user_id=ids[user] if type(user) is int else ref(user),
+            user_name=texts[user_name] if type(user_name) is str else text(user_name),
+            billable=flag(get("billable"), missing=True, unknown=True),
+            # mite has no "billed" state: timebill locks what it invoiced (digest §2). A
+            # value we cannot read counts as locked: better not billed than billed twice.
+            billed=flag(get("locked"), missing=False, unknown=True),
+            running=bool(tracking),
+            # mite reports 0 where no rate applies.
+            hourly_rate=money(get("hourly_rate")) or None,
+            # UNCERTAIN (digest 3.): revenue taken as cents, like hourly_rate.
+            revenue=money(get("revenue")),
+            kind="time",
+            lumpsum_amount=None,
+            lumpsum_quantity=None,
         )
 
 

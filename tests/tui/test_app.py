@@ -20,7 +20,6 @@ from textual.screen import Screen
 from textual.widgets import Label
 from timebill.core.sandbox import SandboxServer
 from timebill.core.settings.model import Settings, load_settings
-from timebill.tui import app as app_module
 from timebill.tui.screens.entries import EntriesScreen
 from timebill.tui.screens.help import HelpScreen
 from timebill.tui.widgets.entry_list import EntryList
@@ -177,19 +176,6 @@ async def test_first_start_opens_the_setup_and_then_loads(
         assert isinstance(app.screen, EntriesScreen)
         assert app.screen.query_one(EntryList).rows
         assert "mite:nordlicht" in screen_text(app)
-
-
-async def test_without_the_setup_screen_a_notification_says_where_the_config_is(
-    config: Path, monkeypatch: pytest.MonkeyPatch
-):
-    monkeypatch.setattr(app_module, "_optional_module", lambda name: None)
-    notes = Notifications()
-    app = make_app(load_settings(config), config)
-    async with app.run_test(size=SIZE, message_hook=notes) as pilot:
-        await pilot.pause()
-        assert any(str(config) in text for text in notes.texts())
-        assert "Not connected yet" in screen_text(app)
-        assert app.screen.query_one(EntryList).rows == []
 
 
 async def test_resume_unfinished_invoices_from_the_palette(

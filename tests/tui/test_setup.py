@@ -28,8 +28,8 @@ from timebill.core.errors import (
     TimebillError,
     UnknownAccountError,
 )
-from timebill.core.http import reveal
 from timebill.core.sandbox import SandboxServer
+from timebill.core.secrets import reveal
 from timebill.core.settings.model import Settings, load_settings, save_settings
 from timebill.tui.i18n import set_language
 from timebill.tui.screens.setup import SetupScreen

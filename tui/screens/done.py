@@ -19,7 +19,8 @@ from timebill.core.models import InvoicePlan
 from timebill.core.text import clean, one_line
 from timebill.tui.i18n import register, t
 from timebill.tui.widgets.localize import localize_bindings
-from timebill.tui.widgets.plan_text import money, period_text
+from timebill.tui.widgets.numbers import money
+from timebill.tui.widgets.plan_text import period_text
 
 STRINGS = {
     "done.created": {"en": "Draft created", "de": "Entwurf angelegt"},

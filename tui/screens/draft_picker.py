@@ -6,7 +6,7 @@ when cancelled (the preview keeps its target)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
 from textual import work
@@ -23,8 +23,12 @@ from timebill.core.models import Invoice
 from timebill.core.text import clean, one_line
 from timebill.tui.i18n import register, t
 from timebill.tui.widgets.localize import localize_bindings
-from timebill.tui.widgets.plan_text import date_text, money
+from timebill.tui.widgets.numbers import money
+from timebill.tui.widgets.plan_text import date_text
 from timebill.tui.widgets.worker_errors import notify_failure
+
+if TYPE_CHECKING:
+    from timebill.core.settings.model import Settings
 
 STRINGS = {
     "draft_picker.title": {
@@ -82,7 +86,7 @@ class DraftPickerScreen(ModalScreen[DraftChoice | None]):
         Binding("escape", "cancel", "key.draft_picker.cancel", id="draft_picker.cancel"),
     ]
 
-    def __init__(self, settings: Any, client_id: str, client_name: str, current: str | None):
+    def __init__(self, settings: Settings, client_id: str, client_name: str, current: str | None):
         super().__init__()
         localize_bindings(self)
         self.settings = settings

@@ -468,7 +468,7 @@ class MonthEndScreen(Screen[bool]):
         net = sum((p.total_net for p in plans), Decimal(0))
         gross = sum((p.total_gross for p in plans), Decimal(0))
         currencies = sorted({p.currency for p in plans})
-        lines = [
+        lines: list[Text | str] = [
             Text(
                 t(
                     "month_end.confirm.drafts",

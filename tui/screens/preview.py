@@ -30,6 +30,7 @@ from timebill.core.billing.service import BillingService
 from timebill.core.billing.transaction import BillingResult
 from timebill.core.errors import AuthenticationError, TimebillError
 from timebill.core.invoicing.builder import Assignments, PlanError, PlanOptions, SkippedEntry
+from timebill.core.invoicing.choices import GROUPINGS, ROUND_TO
 from timebill.core.models import InvoicePlan, TimeEntry
 from timebill.core.text import clean, one_line
 from timebill.tui.billing_notices import notice
@@ -105,9 +106,6 @@ STRINGS.update(
     }
 )
 register(STRINGS)
-
-GROUPINGS = ("entry", "day", "service", "project", "project_service", "user")
-ROUNDINGS = (0, 5, 6, 10, 15, 30)
 
 
 @dataclass(frozen=True)
@@ -293,8 +291,8 @@ class PreviewScreen(Screen[PreviewOutcome | None]):
         self._set_option(grouping=GROUPINGS[(index + 1) % len(GROUPINGS)])
 
     def action_rounding(self) -> None:
-        index = ROUNDINGS.index(self.options.round_to)
-        self._set_option(round_to=ROUNDINGS[(index + 1) % len(ROUNDINGS)])
+        index = ROUND_TO.index(self.options.round_to)
+        self._set_option(round_to=ROUND_TO[(index + 1) % len(ROUND_TO)])
 
     def action_round_per(self) -> None:
         self._set_option(round_per="line" if self.options.round_per == "entry" else "entry")
@@ -380,7 +378,7 @@ class PreviewScreen(Screen[PreviewOutcome | None]):
             title = t("preview.confirm.title_into", draft=self.draft_label or self.into_draft)
         else:
             title = t("preview.confirm.title")
-        lines = [
+        lines: list[Text | str] = [
             Text(t("preview.confirm.client", client=one_line(self.client_name)), style="bold"),
             t(
                 "preview.confirm.entries",

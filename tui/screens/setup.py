@@ -26,7 +26,8 @@ from textual.widgets import Button, Footer, Input, Label, RadioButton, RadioSet,
 from textual.worker import Worker
 from timebill.core.connect import open_billomat, open_source
 from timebill.core.errors import ConfigError, TimebillError
-from timebill.core.http import redact, reveal
+from timebill.core.models import SERVICE_TITLES
+from timebill.core.secrets import redact, reveal
 from timebill.core.settings.model import (
     SECRET_KEYS,
     TRACKERS,
@@ -40,7 +41,6 @@ from timebill.tui.i18n import register, t
 from timebill.tui.screens.setup_form import (
     BY_KEY,
     FIELDS,
-    SERVICE_TITLES,
     Field,
     FormCheck,
     account_text,

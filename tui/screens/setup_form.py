@@ -20,8 +20,8 @@ from timebill.core.errors import (
     TimebillError,
     UnknownAccountError,
 )
-from timebill.core.http import reveal
 from timebill.core.models import Account
+from timebill.core.secrets import reveal
 from timebill.core.settings.model import (
     DEFAULT_VAT,
     SECRET_KEYS,
@@ -52,8 +52,6 @@ STRINGS = {
     "setup.error.failed": {"en": "Failed", "de": "Fehlgeschlagen"},
 }
 register(STRINGS)
-
-SERVICE_TITLES = {"mite": "mite", "clockodo": "clockodo", "billomat": "Billomat"}
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ from timebill.core.errors import TimebillError
 from timebill.core.text import clean, one_line
 from timebill.tui.i18n import register, t
 from timebill.tui.widgets.localize import localize_bindings
-from timebill.tui.widgets.plan_text import money
+from timebill.tui.widgets.numbers import money
 from timebill.tui.widgets.worker_errors import notify_failure
 
 STRINGS = {

@@ -3,6 +3,8 @@ the terminal's width."""
 
 from __future__ import annotations
 
+from typing import Literal
+
 from rich.text import Text
 from textual.events import Resize
 from timebill.core.models import InvoiceLine, InvoicePlan
@@ -80,7 +82,7 @@ class PlanTable(SelectTable):
         return {
             "number": str(index + 1),
             "title": line.title,
-            "quantity": numbers.amount(line.quantity, grouping=True, places=None),
+            "quantity": numbers.amount(line.quantity, grouping=True, exact=True),
             "unit": line.unit,
             "price": numbers.amount(line.unit_price, grouping=True),
             "vat": percent(line.tax_rate),
@@ -99,7 +101,7 @@ class PlanTable(SelectTable):
         for key in ("number", "title", "quantity", "unit", "price", "vat", "total"):
             if key not in self._widths:
                 continue
-            justify = "left" if key in ("title", "unit") else "right"
+            justify: Literal["left", "right"] = "left" if key in ("title", "unit") else "right"
             self.add_column(
                 Text(t(f"plan.col.{key}"), justify=justify), width=self._widths[key], key=key
             )

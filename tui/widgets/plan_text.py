@@ -54,10 +54,6 @@ STRINGS = {
 register(STRINGS)
 
 
-def money(value: Decimal, currency: str = "") -> str:
-    return f"{numbers.amount(value, grouping=True)} {currency}".strip()
-
-
 def percent(rate: Decimal) -> str:
     text = f"{rate.normalize():f}"
     return (text.replace(".", ",") if language() == "de" else text) + " %"
@@ -75,12 +71,12 @@ def totals_text(plan: InvoicePlan) -> Text:
     """Net, each tax and gross on one line (the currency once, at the end)."""
     text = Text()
     text.append(f"{t('plan.net')} ", style="dim")
-    text.append(money(plan.total_net))
+    text.append(numbers.money(plan.total_net))
     for tax in plan.taxes:
         text.append(f" · {one_line(tax.name)} {percent(tax.rate)} ", style="dim")
-        text.append(money(tax.amount))
+        text.append(numbers.money(tax.amount))
     text.append(f" · {t('plan.gross')} ", style="dim")
-    text.append(money(plan.total_gross, plan.currency), style="bold")
+    text.append(numbers.money(plan.total_gross, plan.currency), style="bold")
     return text
 
 
