@@ -5,6 +5,7 @@ a create that stopped half-way is finished by resume."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import sqlite3
 from collections.abc import Iterator
@@ -88,7 +89,7 @@ async def test_a_plan_takes_the_options_remembered_when_the_client_was_last_bill
 
 async def test_nothing_to_bill_says_why(env: BillingEnv, service: BillingService) -> None:
     customer, entries = await customer_entries(service, MUELLER_NAME)
-    billed = [e.model_copy(update={"billed": True}) for e in entries]
+    billed = [dataclasses.replace(e, billed=True) for e in entries]
     nothing = service.plan_customer(billed, customer)
     assert isinstance(nothing, NothingToBill)
     assert {item.reason for item in nothing.skipped} == {"billed"}
