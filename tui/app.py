@@ -59,6 +59,11 @@ STRINGS = {
         "en": "Finish invoices that were interrupted (draft created, entries not yet marked)",
         "de": "Unterbrochene Rechnungen abschließen (Entwurf da, Einträge noch nicht markiert)",
     },
+    "cmd.unbilled": {"en": "Invoices: unbilled overview", "de": "Rechnungen: offene Übersicht"},
+    "cmd.unbilled_help": {
+        "en": "Open hours and amounts per customer over the last months, as bars",
+        "de": "Offene Stunden und Beträge je Kunde der letzten Monate, als Balken",
+    },
     "cmd.help": {"en": "Help: keys", "de": "Hilfe: Tasten"},
     "cmd.help_help": {"en": "Show every key", "de": "Alle Tasten anzeigen"},
     "cmd.quit": {"en": "Quit", "de": "Beenden"},
@@ -314,6 +319,7 @@ class TimebillApp(App[None]):
         yield SystemCommand(t("cmd.reload"), t("cmd.reload_help"), self.reload_entries)
         yield SystemCommand(t("cmd.theme"), t("cmd.theme_help"), self.action_change_theme)
         yield SystemCommand(t("cmd.resume"), t("cmd.resume_help"), self.action_resume_invoices)
+        yield SystemCommand(t("cmd.unbilled"), t("cmd.unbilled_help"), self.action_open_unbilled)
         yield SystemCommand(t("cmd.help"), t("cmd.help_help"), self.action_help)
         yield SystemCommand(t("cmd.quit"), t("cmd.quit_help"), self.action_quit)
 
@@ -350,6 +356,16 @@ class TimebillApp(App[None]):
 
         lines = [t("app.quit.lost"), *(f"• {reason}" for reason in lost)]
         self.push_screen(ConfirmScreen(t("app.quit.title"), lines, t("app.quit.yes")), answered)
+
+    def action_open_unbilled(self) -> None:
+        from timebill.tui.screens.unbilled import UnbilledScreen
+
+        if self.needs_setup:
+            self.notify(t("app.not_set_up"), severity="warning", markup=False)
+        elif not isinstance(self.screen, UnbilledScreen):
+            self.push_screen(
+                UnbilledScreen(self.loader or self._load_from_tracker, today=self.today)
+            )
 
     def action_help(self) -> None:
         if isinstance(self.screen, HelpScreen):

@@ -61,6 +61,7 @@ STRINGS = {
     "key.entries.bill": {"en": "Invoice", "de": "Rechnung"},
     "key.entries.month_end": {"en": "Month-end", "de": "Monatsende"},
     "key.entries.back": {"en": "Back to the list", "de": "Zurück zur Liste"},
+    "key.entries.unbilled": {"en": "Unbilled overview", "de": "Offene Übersicht"},
     "key.entries.list": {"en": "From the search to the list", "de": "Von der Suche zur Liste"},
     "entries.search_placeholder": {
         "en": "Search notes and names…",
@@ -155,6 +156,9 @@ class EntriesScreen(Screen[None]):
         Binding("p", "focus_period", "key.entries.period", id="entries.period", show=False),
         Binding("r", "reload", "key.entries.reload", id="entries.reload", show=False),
         Binding("m", "month_end", "key.entries.month_end", id="entries.month_end", show=False),
+        Binding(
+            "o", "app.open_unbilled", "key.entries.unbilled", id="entries.unbilled", show=False
+        ),
         Binding("escape", "back", "key.entries.back", id="entries.back", show=False),
         Binding("down", "focus_list", "key.entries.list", id="entries.list", show=False),
     ]
