@@ -268,7 +268,7 @@ class UnbilledScreen(Screen[None]):
             ]
             # The newest months that fit one line: the bar above shows them all.
             while len(" · ".join(parts)) > DETAIL_WIDTH and len(parts) > 1:
-                parts = ["…", *parts[2:]] if parts[0] != "…" else ["…", *parts[2:]]
+                parts = ["…", *parts[2:]] if parts[0] == "…" else ["…", *parts[1:]]
             detail.append(" · ".join(parts) + "\n", style="bold")
             oldest = date_text(row.oldest) if row.oldest else "–"
             detail.append(t("unbilled.detail", entries=numbers.count(row.entries), oldest=oldest))
