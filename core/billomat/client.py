@@ -311,6 +311,20 @@ class Billomat:
                 status=exc.status,
             ) from None
 
+    async def delete_item(self, item_id: str) -> None:
+        """Delete one item of a draft. Billomat refuses items of a completed invoice (a
+        ConflictError here, as for `delete_invoice`)."""
+        try:
+            await self._send("DELETE", f"/api/invoice-items/{item_id}", None)
+        except ValidationError as exc:
+            detail = exc.message.split(": ", 1)[-1].rstrip(".")
+            raise ConflictError(
+                f"Billomat refused to delete invoice item {item_id} ({detail}); only items of "
+                "drafts can be deleted.",
+                service="billomat",
+                status=exc.status,
+            ) from None
+
     # -- plumbing ---------------------------------------------------------------------------
     async def _all(
         self, path: str, plural: str, singular: str, params: Mapping[str, Any] | None = None
