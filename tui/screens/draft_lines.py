@@ -88,7 +88,7 @@ class DraftLinesScreen(Screen[bool]):
     DraftLinesScreen { layout: vertical; }
     DraftLinesScreen #lines-title { height: 1; padding: 0 1; text-style: bold; background: $panel; }
     DraftLinesScreen #lines-table { height: 1fr; }
-    DraftLinesScreen #lines-detail { height: 2; padding: 0 1; }
+    DraftLinesScreen #lines-detail { height: 2; padding: 0 1; text-wrap: nowrap; text-overflow: ellipsis; }
     """
     AUTO_FOCUS = "#lines-table"
     BINDINGS: ClassVar[list[BindingType]] = [

@@ -100,7 +100,7 @@ class HistoryScreen(Screen[None]):
     HistoryScreen { layout: vertical; }
     HistoryScreen #history-title { height: 1; padding: 0 1; text-style: bold; background: $panel; }
     HistoryScreen #history-table { height: 1fr; }
-    HistoryScreen #history-detail { height: 2; padding: 0 1; }
+    HistoryScreen #history-detail { height: 2; padding: 0 1; text-wrap: nowrap; text-overflow: ellipsis; }
     """
     AUTO_FOCUS = "#history-table"
     BINDINGS: ClassVar[list[BindingType]] = [

@@ -93,7 +93,9 @@ class UnbilledScreen(Screen[None]):
     UnbilledScreen #unbilled-legend { height: 1; padding: 0 1; }
     UnbilledScreen #unbilled-table { height: 1fr; }
     UnbilledScreen #unbilled-total { height: 1; padding: 0 1; background: $panel; color: $accent; }
-    UnbilledScreen #unbilled-detail { height: 2; padding: 0 1; color: $text-muted; }
+    UnbilledScreen #unbilled-detail {
+        height: 2; padding: 0 1; color: $text-muted; text-wrap: nowrap; text-overflow: ellipsis;
+    }
     """
     AUTO_FOCUS = "#unbilled-table"
     BINDINGS: ClassVar[list[BindingType]] = [
