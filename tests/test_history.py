@@ -14,6 +14,7 @@ import pytest
 from billing_env import HOEFER, MUELLER, OCTOBER, BillingEnv, billing_env
 from timebill.core.billing.history import (
     DELETED,
+    UNKNOWN,
     TakeOffRefused,
     made_drafts,
     read_states,
@@ -176,12 +177,18 @@ def test_history_reads_each_drafts_state(tmp_path: Path, monkeypatch: pytest.Mon
         created = [d.record.created_at for d in drafts]
         assert created == sorted(created, reverse=True)  # newest first
 
-        async def read() -> list[Any]:
+        async def read(at_most: int = 100) -> list[Any]:
             async with open_billomat(settings) as billomat:
-                return await read_states(billomat, drafts)
+                return await read_states(billomat, drafts, at_most=at_most)
 
         states = asyncio.run(read())
         by_id = {d.record.id: d for d in states}
         assert (by_id[first.id].status, by_id[second.id].status) == (DELETED, "DRAFT")
         assert by_id[second.id].number == second.invoice_number
         assert by_id[second.id].total_net == second.plan.total_net
+        # Only the newest are read; the others say so instead of costing a request each.
+        sandbox_gets = env.server.count("billomat", "GET", "/api/invoices/")
+        newest, older = asyncio.run(read(at_most=1))
+        assert env.server.count("billomat", "GET", "/api/invoices/") == sandbox_gets + 1
+        assert newest.status != UNKNOWN
+        assert (older.status, older.problem) == (UNKNOWN, "not read: only the newest 1 are")

@@ -33,6 +33,9 @@ from timebill.core.models import InvoiceLine
 DELETED, UNKNOWN = "DELETED", "UNKNOWN"
 STATES = ("DRAFT", "OPEN", "OVERDUE", "PAID", "CANCELED", DELETED, UNKNOWN)
 READ_AT_ONCE = 4
+# One GET per invoice: the newest ones are read, older ones say so (Billomat's rate limit is per
+# key and shared with everything else the user runs).
+READ_AT_MOST = 100
 
 
 class TakeOffRefused(TimebillError):
@@ -71,9 +74,12 @@ def made_drafts(journal: Journal, account: str) -> list[DraftRecord]:
     return found
 
 
-async def read_states(billomat: Any, drafts: list[DraftRecord]) -> list[DraftRecord]:
+async def read_states(
+    billomat: Any, drafts: list[DraftRecord], *, at_most: int = READ_AT_MOST
+) -> list[DraftRecord]:
     """The drafts with their current Billomat status; a missing invoice is DELETED, one that
-    could not be read UNKNOWN with the reason (the others still load)."""
+    could not be read UNKNOWN with the reason (the others still load). Only the first
+    `at_most` (the newest) are read."""
     gate = asyncio.Semaphore(READ_AT_ONCE)
 
     async def one(draft: DraftRecord) -> DraftRecord:
@@ -86,7 +92,12 @@ async def read_states(billomat: Any, drafts: list[DraftRecord]) -> list[DraftRec
                 return DraftRecord(draft.record, UNKNOWN, exc.message)
         return DraftRecord(draft.record, invoice.status or UNKNOWN)
 
-    return list(await asyncio.gather(*(one(d) for d in drafts)))
+    read = await asyncio.gather(*(one(d) for d in drafts[:at_most]))
+    older = [
+        DraftRecord(d.record, UNKNOWN, f"not read: only the newest {at_most} are")
+        for d in drafts[at_most:]
+    ]
+    return [*read, *older]
 
 
 def line_of(record: PlanRecord, entry_id: str) -> tuple[int, InvoiceLine]:
