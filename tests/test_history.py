@@ -192,3 +192,26 @@ def test_history_reads_each_drafts_state(tmp_path: Path, monkeypatch: pytest.Mon
         assert env.server.count("billomat", "GET", "/api/invoices/") == sandbox_gets + 1
         assert newest.status != UNKNOWN
         assert (older.status, older.problem) == (UNKNOWN, "not read: only the newest 1 are")
+
+
+def test_sync_never_releases_an_entry_taken_off_and_billed_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with billing_env(tmp_path, monkeypatch, "mite") as env:
+        first = bill(env, "Höfer", "entry")
+        [entry_id] = first.plan.lines[0].entry_ids
+        take(env, first, entry_id)
+        again = env.run("invoice", "--customer", "Höfer", "--client", HOEFER, *OCTOBER, "--yes")
+        assert again.code == 0, again.text
+        assert entry_id in env.billed()  # on the second draft now
+        creds = env.server.credentials()["billomat"]
+        httpx.delete(
+            f"{creds['base_url']}/api/invoices/{first.invoice_id}",
+            headers={"X-BillomatApiKey": creds["api_key"]},
+        ).raise_for_status()
+
+        synced = env.run("sync", "--yes")
+        assert synced.code == 0, synced.text
+        others = set(first.entry_ids) - {entry_id}
+        assert others.isdisjoint(env.billed())  # the deleted draft's entries are open again
+        assert entry_id in env.billed()  # but not the one the second draft bills

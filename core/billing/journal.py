@@ -393,9 +393,12 @@ class Journal:
         return {row[0]: bool(row[1]) for row in rows}
 
     def _record(self, row: sqlite3.Row) -> PlanRecord:
+        # An entry taken off the draft is no longer the plan's: sync or resume must never
+        # release or mark it (it may be on another invoice by now).
         entries = self._db.execute(
-            "SELECT entry_id, marked FROM plan_entries WHERE plan_id = ? ORDER BY rowid",
-            (row["id"],),
+            "SELECT entry_id, marked FROM plan_entries WHERE plan_id = ? AND entry_id NOT IN"
+            " (SELECT entry_id FROM taken_off WHERE plan_id = ?) ORDER BY rowid",
+            (row["id"], row["id"]),
         ).fetchall()
         return PlanRecord(
             id=row["id"],
