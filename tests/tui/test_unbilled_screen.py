@@ -66,7 +66,7 @@ async def test_bars_per_customer_sorted_by_amount_with_age(settings: Settings) -
         assert lines[0].strip() == "Unbilled Sep 2026 – Nov 2026 · as of 28.11.2026"
         assert lines[1].split() == ["██", "Sep", "▓▓", "Oct", "░░", "Nov", "(net", "per", "month)"]
         header = lines[2].split()
-        assert header == ["Customer", "Open", "amount", "by", "month", "Net", "Hours", "Oldest"]
+        assert header == ["Customer", "Per", "month", "Net", "Hours", "Oldest"]
         rows = lines[3 : 3 + len(want.customers)]
         for line, customer in zip(rows, want.customers, strict=True):
             assert customer.name[:19] in line
@@ -74,7 +74,7 @@ async def test_bars_per_customer_sorted_by_amount_with_age(settings: Settings) -
             assert line.rstrip().endswith(f"{customer.age_days(TODAY)} d")
         # The largest amount fills the bar; the others are shorter, in the same order.
         filled = [sum(line.count(g) for g in "█▓░") for line in rows]
-        assert filled[0] == 24 and filled == sorted(filled, reverse=True)
+        assert filled[0] == screen.bar_width == 22 and filled == sorted(filled, reverse=True)
         total = f"{len(want.customers)} customers · {want.entries} entries · "
         text = screen_text(app)
         assert total in text and f"{want.amount:,.2f}" in text
@@ -173,10 +173,23 @@ async def test_german_overview(
         lines = screen_lines(app)
         assert lines[0].strip() == "Nicht abgerechnet Sep 2026 – Nov 2026 · Stand 28.11.2026"
         assert lines[1].split()[:6] == ["██", "Sep", "▓▓", "Okt", "░░", "Nov"]
-        header = ["Kunde", "Offener", "Betrag", "je", "Monat", "Netto", "Std.", "Älteste"]
+        header = ["Kunde", "Je", "Monat", "Netto", "Std.", "Älteste"]
         assert lines[2].split() == header
         top = want.customers[0]
         german = f"{top.amount:,.2f}".translate(str.maketrans(",.", ".,"))
         assert german in lines[3] and lines[3].rstrip().endswith(f"{top.age_days(TODAY)} T")
         assert f"{len(want.customers)} Kunden · {want.entries} Einträge" in screen_text(app)
         assert "⏎ Rechnung" in lines[-1] and "m Monatsende" in lines[-1]
+
+
+async def test_at_60x20_every_amount_and_age_stays_whole(settings: Settings) -> None:
+    want = await expected(settings)
+    app = TimebillApp(settings, settings.config_path, today=TODAY)
+    async with app.run_test(size=(60, 20)) as pilot:
+        screen = await open_overview(pilot, app)
+        assert (screen.name_width, screen.bar_width) == (14, 10)
+        lines = screen_lines(app)
+        assert lines[2].split() == ["Customer", "Per", "month", "Net", "Hours", "Oldest"]
+        for line, customer in zip(lines[3:], want.customers[:10], strict=False):
+            assert f"{customer.amount:,.2f}" in line and f"{customer.hours:.2f}" in line
+            assert line.rstrip().endswith(f"{customer.age_days(TODAY)} d")

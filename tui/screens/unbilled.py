@@ -39,7 +39,7 @@ STRINGS = {
     },
     "unbilled.legend": {"en": "net per month", "de": "netto je Monat"},
     "unbilled.col.customer": {"en": "Customer", "de": "Kunde"},
-    "unbilled.col.bar": {"en": "Open amount by month", "de": "Offener Betrag je Monat"},
+    "unbilled.col.bar": {"en": "Per month", "de": "Je Monat"},
     "unbilled.col.net": {"en": "Net", "de": "Netto"},
     "unbilled.col.hours": {"en": "Hours", "de": "Std."},
     "unbilled.col.age": {"en": "Oldest", "de": "Älteste"},
@@ -83,7 +83,17 @@ register(STRINGS)
 
 MONTH_CHOICES = (3, 6)
 DETAIL_WIDTH = 76
-NAME_WIDTH, BAR_WIDTH, NET_WIDTH, HOURS_WIDTH, AGE_WIDTH = 22, 24, 10, 7, 7
+NET_WIDTH, HOURS_WIDTH, AGE_WIDTH = 10, 7, 7
+# Five columns with a cell of padding either side, and room for the vertical scrollbar.
+CHROME = 5 * 2 + 2
+
+
+def column_widths(screen_width: int) -> tuple[int, int]:
+    """(customer, bar) for a terminal `screen_width` wide: at 80 columns 22 and 22; narrower
+    terminals shorten the names first, wider ones lengthen the bars."""
+    name = 22 if screen_width >= 80 else 14
+    fixed = name + NET_WIDTH + HOURS_WIDTH + AGE_WIDTH + CHROME
+    return name, max(6, min(48, screen_width - fixed))
 
 
 class UnbilledScreen(Screen[None]):
@@ -115,6 +125,7 @@ class UnbilledScreen(Screen[None]):
         self.entries: list[TimeEntry] = []
         self.overview: Overview | None = None
         self.chosen: set[str] = set()
+        self.name_width, self.bar_width = column_widths(80)
 
     def compose(self) -> ComposeResult:
         yield Static(id="unbilled-title")
@@ -126,8 +137,9 @@ class UnbilledScreen(Screen[None]):
 
     def on_mount(self) -> None:
         table = self.query_one("#unbilled-table", DataTable)
-        table.add_column(t("unbilled.col.customer"), width=NAME_WIDTH, key="name")
-        table.add_column(t("unbilled.col.bar"), width=BAR_WIDTH, key="bar")
+        self.name_width, self.bar_width = column_widths(self.app.size.width)
+        table.add_column(t("unbilled.col.customer"), width=self.name_width, key="name")
+        table.add_column(t("unbilled.col.bar"), width=self.bar_width, key="bar")
         table.add_column(Text(t("unbilled.col.net"), justify="right"), width=NET_WIDTH, key="net")
         table.add_column(
             Text(t("unbilled.col.hours"), justify="right"), width=HOURS_WIDTH, key="hours"
@@ -226,8 +238,8 @@ class UnbilledScreen(Screen[None]):
         mark = "✓ " if row.customer_id in self.chosen else "  "
         name = row.name or t("unbilled.no_customer")
         return [
-            Text(mark + one_line(name, NAME_WIDTH - 2), style="bold" if mark.strip() else ""),
-            bar(row, self.overview.months, scale, BAR_WIDTH, styles),
+            Text(mark + one_line(name, self.name_width - 2), style="bold" if mark.strip() else ""),
+            bar(row, self.overview.months, scale, self.bar_width, styles),
             Text(numbers.amount(row.amount, grouping=True), justify="right"),
             Text(numbers.hours(row.minutes), justify="right"),
             Text(t("unbilled.days", n=row.age_days(self.today)), justify="right"),
