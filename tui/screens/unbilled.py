@@ -99,10 +99,10 @@ def column_widths(screen_width: int) -> tuple[int, int]:
 class UnbilledScreen(Screen[None]):
     DEFAULT_CSS = """
     UnbilledScreen { layout: vertical; }
-    UnbilledScreen #unbilled-title { height: 1; padding: 0 1; text-style: bold; background: $panel; }
+    UnbilledScreen #unbilled-title { height: auto; max-height: 2; padding: 0 1; text-style: bold; background: $panel; }
     UnbilledScreen #unbilled-legend { height: 1; padding: 0 1; }
     UnbilledScreen #unbilled-table { height: 1fr; }
-    UnbilledScreen #unbilled-total { height: 1; padding: 0 1; background: $panel; color: $accent; }
+    UnbilledScreen #unbilled-total { height: auto; max-height: 2; padding: 0 1; background: $panel; color: $accent; }
     UnbilledScreen #unbilled-detail {
         height: 2; padding: 0 1; color: $text-muted; text-wrap: nowrap; text-overflow: ellipsis;
     }
@@ -260,7 +260,8 @@ class UnbilledScreen(Screen[None]):
                 amount=numbers.amount(overview.amount, grouping=True),
                 age=t("unbilled.days", n=(self.today - oldest).days if oldest else 0),
             )
-        self.query_one("#unbilled-total", Static).update(Text(text, no_wrap=True))
+        # Wraps at word boundaries where the terminal is narrower than the line.
+        self.query_one("#unbilled-total", Static).update(Text(text))
         self._title(*self.period)
 
     @property
