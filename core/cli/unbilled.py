@@ -19,6 +19,8 @@ if TYPE_CHECKING:  # the parser is built for every command: no models at import 
 EXIT_OK, EXIT_NOTHING = 0, 3
 MAX_MONTHS = 24
 CENT = Decimal("0.01")
+# Not strftime("%b"): that follows the process locale, and scripts parse this header.
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
 def add_command(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -132,7 +134,7 @@ def as_table(overview: Overview) -> str:
     period = f"{overview.start.isoformat()} – {overview.end.isoformat()}"
     if not overview.customers:
         return f"Nothing unbilled in {period}."
-    months = [m.strftime("%b") for m in overview.months]
+    months = [MONTHS[m.month - 1] for m in overview.months]
     rows = []
     for c in overview.customers:
         rows.append(
