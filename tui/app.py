@@ -57,6 +57,16 @@ STRINGS = {
         "en": "Finish invoices that were interrupted (draft created, entries not yet marked)",
         "de": "Unterbrochene Rechnungen abschließen (Entwurf da, Einträge noch nicht markiert)",
     },
+    "cmd.unbilled": {"en": "Invoices: unbilled overview", "de": "Rechnungen: offene Übersicht"},
+    "cmd.unbilled_help": {
+        "en": "Open hours and amounts per customer over the last months, as bars",
+        "de": "Offene Stunden und Beträge je Kunde der letzten Monate, als Balken",
+    },
+    "cmd.history": {"en": "Invoices: history", "de": "Rechnungen: Verlauf"},
+    "cmd.history_help": {
+        "en": "Drafts timebill made, their state in Billomat; take an entry off a draft",
+        "de": "Von timebill angelegte Entwürfe, ihr Status in Billomat; Eintrag herausnehmen",
+    },
     "cmd.help": {"en": "Help: keys", "de": "Hilfe: Tasten"},
     "cmd.help_help": {"en": "Show every key", "de": "Alle Tasten anzeigen"},
     "cmd.quit": {"en": "Quit", "de": "Beenden"},
@@ -146,6 +156,8 @@ class TimebillApp(App[None]):
         wanted = settings.ui.theme if settings is not None else None
         self.theme, self.theme_warning = resolve_theme(self, wanted)
         self._saved_theme = self.theme
+        # entry id -> (plan id, invoice id, number): the draft each billed entry is on (journal).
+        self.entry_invoices: dict[str, tuple[str, str, str]] = {}
 
     # -- start -------------------------------------------------------------------------------
     @property
@@ -208,6 +220,7 @@ class TimebillApp(App[None]):
         def in_progress() -> set[str]:
             # SQLite may wait for another timebill's write lock: never on the event loop.
             with open_journal(settings) as journal:
+                self.entry_invoices = journal.entry_invoices(account)
                 return journal.in_progress(account)
 
         return entries, await asyncio.to_thread(in_progress)
@@ -292,6 +305,8 @@ class TimebillApp(App[None]):
         yield SystemCommand(t("cmd.reload"), t("cmd.reload_help"), self.reload_entries)
         yield SystemCommand(t("cmd.theme"), t("cmd.theme_help"), self.action_change_theme)
         yield SystemCommand(t("cmd.resume"), t("cmd.resume_help"), self.action_resume_invoices)
+        yield SystemCommand(t("cmd.unbilled"), t("cmd.unbilled_help"), self.action_open_unbilled)
+        yield SystemCommand(t("cmd.history"), t("cmd.history_help"), self.action_open_history)
         yield SystemCommand(t("cmd.help"), t("cmd.help_help"), self.action_help)
         yield SystemCommand(t("cmd.quit"), t("cmd.quit_help"), self.action_quit)
 
@@ -328,6 +343,34 @@ class TimebillApp(App[None]):
 
         lines = [t("app.quit.lost"), *(f"• {reason}" for reason in lost)]
         self.push_screen(ConfirmScreen(t("app.quit.title"), lines, t("app.quit.yes")), answered)
+
+    def action_open_unbilled(self) -> None:
+        from timebill.tui.screens.unbilled import UnbilledScreen
+
+        if self.needs_setup:
+            self.notify(t("app.not_set_up"), severity="warning", markup=False)
+        elif not isinstance(self.screen, UnbilledScreen):
+            self.push_screen(
+                UnbilledScreen(self.loader or self._load_from_tracker, today=self.today)
+            )
+
+    def action_open_history(self) -> None:
+        from timebill.tui.screens.history import HistoryScreen
+
+        if self.needs_setup:
+            self.notify(t("app.not_set_up"), severity="warning", markup=False)
+        elif not isinstance(self.screen, HistoryScreen):
+            self.push_screen(HistoryScreen(self.settings))
+
+    def show_entry_invoice(self, entry_id: str) -> bool:
+        """Open the draft a billed entry is on (and show its address); False if none is known."""
+        from timebill.tui.screens.history import show_link
+
+        found = self.entry_invoices.get(entry_id)
+        if found is None:
+            return False
+        show_link(self, self.settings, found[1], found[2])
+        return True
 
     def action_help(self) -> None:
         if isinstance(self.screen, HelpScreen):

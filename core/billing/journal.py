@@ -88,6 +88,18 @@ MIGRATIONS = (
 )
 # plan_entries.marked: 1 marked billed, 2 deleted in the tracker before it could be marked.
 GONE = 2
+# A later step of its own (History): entries taken off a draft one by one. `released` turns 1
+# once the tracker has them open again, so an interrupted take-off can be finished.
+TAKEN_OFF_SCHEMA = """
+CREATE TABLE IF NOT EXISTS taken_off (
+    plan_id TEXT NOT NULL REFERENCES plans(id),
+    entry_id TEXT NOT NULL,
+    item_id TEXT NOT NULL,
+    released INTEGER NOT NULL DEFAULT 0,
+    taken_at TEXT NOT NULL,
+    PRIMARY KEY (plan_id, entry_id)
+);
+"""
 
 
 class EntriesInProgressError(TimebillError):
@@ -157,6 +169,7 @@ class Journal:
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.execute("PRAGMA foreign_keys=ON")
         self._db.executescript(SCHEMA)
+        self._db.executescript(TAKEN_OFF_SCHEMA)
         with self._write() as db:
             for table, column, declaration in MIGRATIONS:
                 present = {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
@@ -443,10 +456,54 @@ class Journal:
         )
         return {row[0] for row in rows}
 
+    # -- history: drafts of billed entries, single entries taken off a draft ------------------
+    def entry_invoices(self, account: str) -> dict[str, tuple[str, str, str]]:
+        """entry id -> (plan id, invoice id, invoice number) for every entry an active plan put
+        on an invoice."""
+        rows = self._db.execute(
+            "SELECT e.entry_id, p.id, p.invoice_id, p.invoice_number FROM plan_entries e"
+            " JOIN plans p ON p.id = e.plan_id WHERE e.account = ? AND e.active = 1"
+            " AND p.invoice_id IS NOT NULL",
+            (account,),
+        )
+        return {row[0]: (row[1], row[2], row[3] or "") for row in rows}
+
+    def take_off(self, plan_id: str, entry_id: str, item_id: str) -> None:
+        """The entry's line was deleted from the plan's draft: the plan lets go of the entry
+        (released in the tracker next, see `record_taken_off_released`)."""
+        with self._write() as db:
+            db.execute(
+                "UPDATE plan_entries SET active = 0 WHERE plan_id = ? AND entry_id = ?",
+                (plan_id, entry_id),
+            )
+            db.execute(
+                "INSERT OR REPLACE INTO taken_off (plan_id, entry_id, item_id, taken_at)"
+                " VALUES (?, ?, ?, ?)",
+                (plan_id, entry_id, item_id, _now()),
+            )
+            db.execute("UPDATE plans SET updated_at = ? WHERE id = ?", (_now(), plan_id))
+
+    def record_taken_off_released(self, plan_id: str, entry_id: str) -> None:
+        with self._write() as db:
+            db.execute(
+                "UPDATE taken_off SET released = 1 WHERE plan_id = ? AND entry_id = ?",
+                (plan_id, entry_id),
+            )
+
+    def taken_off(self, plan_id: str) -> dict[str, bool]:
+        """entry id -> released in the tracker yet, for the entries taken off this plan."""
+        rows = self._db.execute(
+            "SELECT entry_id, released FROM taken_off WHERE plan_id = ?", (plan_id,)
+        )
+        return {row[0]: bool(row[1]) for row in rows}
+
     def _record(self, row: sqlite3.Row) -> PlanRecord:
+        # An entry taken off the draft is no longer the plan's: sync or resume must never
+        # release or mark it (it may be on another invoice by now).
         entries = self._db.execute(
-            "SELECT entry_id, marked, snapshot FROM plan_entries WHERE plan_id = ? ORDER BY rowid",
-            (row["id"],),
+            "SELECT entry_id, marked, snapshot FROM plan_entries WHERE plan_id = ? AND entry_id"
+            " NOT IN (SELECT entry_id FROM taken_off WHERE plan_id = ?) ORDER BY rowid",
+            (row["id"], row["id"]),
         ).fetchall()
         return PlanRecord(
             id=row["id"],

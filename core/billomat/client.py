@@ -412,9 +412,6 @@ class Billomat:
             return True
         return False
 
-    async def delete_item(self, item_id: str) -> None:
-        await self._send("DELETE", f"/api/invoice-items/{item_id}", None)
-
     async def invoice(self, invoice_id: str) -> Invoice:
         """One invoice (without items: GET /invoices/{id} does not include them)."""
         return wire.to_invoice(
@@ -437,6 +434,20 @@ class Billomat:
             raise ConflictError(
                 f"Billomat refused to delete invoice {invoice_id} ({detail}); only drafts can be "
                 "deleted.",
+                service="billomat",
+                status=exc.status,
+            ) from None
+
+    async def delete_item(self, item_id: str) -> None:
+        """Delete one item of a draft. Billomat refuses items of a completed invoice (a
+        ConflictError here, as for `delete_invoice`)."""
+        try:
+            await self._send("DELETE", f"/api/invoice-items/{item_id}", None)
+        except ValidationError as exc:
+            detail = exc.message.split(": ", 1)[-1].rstrip(".")
+            raise ConflictError(
+                f"Billomat refused to delete invoice item {item_id} ({detail}); only items of "
+                "drafts can be deleted.",
                 service="billomat",
                 status=exc.status,
             ) from None

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from timebill.core import __version__
 from timebill.core.cli.invoice_args import add_commands as add_invoice_commands
+from timebill.core.cli.unbilled import add_command as add_unbilled_command
 from timebill.core.errors import TimebillError, UsageError
 
 if TYPE_CHECKING:
@@ -90,6 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("locate", parents=[common], help="print where timebill keeps its files")
     add_invoice_commands(sub, common)
+    add_unbilled_command(sub, common)
     return parser
 
 
@@ -141,6 +143,10 @@ def _run(command: str, args: argparse.Namespace, launch_app: AppLauncher | None)
         return _check(settings)
     if command == "entries":
         return _entries(settings, args)
+    if command == "unbilled":
+        from timebill.core.cli import unbilled
+
+        return unbilled.run(settings, args)
     if command in ("invoice", "resume", "sync"):
         from timebill.core.cli import invoice
 

@@ -61,6 +61,14 @@ STRINGS = {
     "key.entries.bill": {"en": "Invoice", "de": "Rechnung"},
     "key.entries.month_end": {"en": "Month-end", "de": "Monatsende"},
     "key.entries.back": {"en": "Back to the list", "de": "Zurück zur Liste"},
+    "key.entries.unbilled": {"en": "Unbilled overview", "de": "Offene Übersicht"},
+    "key.entries.history": {"en": "History of drafts", "de": "Verlauf der Entwürfe"},
+    "key.entries.draft": {"en": "The entry's draft", "de": "Entwurf des Eintrags"},
+    "entries.on_draft": {"en": "Draft {number} (d: link)", "de": "Entwurf {number} (d: Link)"},
+    "entries.no_draft": {
+        "en": "timebill knows no draft for this entry (billed elsewhere).",
+        "de": "timebill kennt keinen Entwurf zu diesem Eintrag (anderswo abgerechnet).",
+    },
     "key.entries.list": {"en": "From the search to the list", "de": "Von der Suche zur Liste"},
     "entries.search_placeholder": {
         "en": "Search notes and names…",
@@ -155,6 +163,11 @@ class EntriesScreen(Screen[None]):
         Binding("p", "focus_period", "key.entries.period", id="entries.period", show=False),
         Binding("r", "reload", "key.entries.reload", id="entries.reload", show=False),
         Binding("m", "month_end", "key.entries.month_end", id="entries.month_end", show=False),
+        Binding(
+            "o", "app.open_unbilled", "key.entries.unbilled", id="entries.unbilled", show=False
+        ),
+        Binding("h", "app.open_history", "key.entries.history", id="entries.history", show=False),
+        Binding("d", "entry_draft", "key.entries.draft", id="entries.draft", show=False),
         Binding("escape", "back", "key.entries.back", id="entries.back", show=False),
         Binding("down", "focus_list", "key.entries.list", id="entries.list", show=False),
     ]
@@ -368,7 +381,17 @@ class EntriesScreen(Screen[None]):
         self._update_status()
 
     def on_entry_list_highlighted(self, event: EntryList.Highlighted) -> None:
-        self.query_one(EntryDetail).show(event.row)
+        found = (
+            getattr(self.app, "entry_invoices", {}).get(event.row.entry.id) if event.row else None
+        )
+        draft = t("entries.on_draft", number=found[2] or found[1]) if found else ""
+        self.query_one(EntryDetail).show(event.row, draft=draft)
+
+    def action_entry_draft(self) -> None:
+        row = self.query_one(EntryList).highlighted
+        show = getattr(self.app, "show_entry_invoice", None)
+        if row is not None and callable(show) and not show(row.entry.id):
+            self.notify(t("entries.no_draft"), markup=False)
 
     def _update_status(self) -> None:
         self.query_one(EntryStatus).show(

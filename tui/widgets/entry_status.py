@@ -26,8 +26,9 @@ STRINGS = {
 register(STRINGS)
 
 
-def detail_text(row: EntryRow | None) -> Text:
-    """The entry on two lines (names, then the note), as plain text: the columns cut them."""
+def detail_text(row: EntryRow | None, draft: str = "") -> Text:
+    """The entry on two lines (names, then the note), as plain text: the columns cut them.
+    `draft` (the invoice a billed entry is on) leads the second line, before the note."""
     if row is None:
         return Text("")
     text = Text(no_wrap=True, overflow="ellipsis")
@@ -37,6 +38,8 @@ def detail_text(row: EntryRow | None) -> Text:
             text.append(" · ")
             text.append(part)
     text.append("\n")
+    if draft:
+        text.append(draft + " · ", style="bold")
     text.append(row.note or "–", style="italic")
     return text
 
@@ -55,8 +58,8 @@ class EntryDetail(Static):
     }
     """
 
-    def show(self, row: EntryRow | None) -> None:
-        self.update(detail_text(row))
+    def show(self, row: EntryRow | None, draft: str = "") -> None:
+        self.update(detail_text(row, draft))
 
 
 class EntryStatus(Horizontal):
