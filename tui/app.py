@@ -11,6 +11,7 @@ import asyncio
 import datetime as dt
 import gc
 import importlib
+import threading
 from collections.abc import Collection, Iterable
 from pathlib import Path
 from types import ModuleType
@@ -25,6 +26,7 @@ from textual.worker import Worker, WorkerState
 from timebill.core.connect import open_journal, open_source, tracker_account
 from timebill.core.errors import ConfigError, TimebillError
 from timebill.core.models import TimeEntry
+from timebill.core.ratelimit import RateLimitWait, listen
 from timebill.core.settings import paths
 from timebill.core.settings.model import Settings, save_settings
 from timebill.tui.i18n import detect_language, register, set_language, t
@@ -32,6 +34,7 @@ from timebill.tui.screens.entries import EntriesScreen, Loader
 from timebill.tui.screens.help import HelpScreen
 from timebill.tui.themes import install_themes, problems_message, resolve_theme
 from timebill.tui.widgets.localize import localize_bindings
+from timebill.tui.widgets.rate_limit_banner import RateLimitBanner, wait_text
 
 STRINGS = {
     "key.app.help": {"en": "Help", "de": "Hilfe"},
@@ -155,6 +158,7 @@ class TimebillApp(App[None]):
         wanted = settings.ui.theme if settings is not None else None
         self.theme, self.theme_warning = resolve_theme(self, wanted)
         self._saved_theme = self.theme
+        self._waiting_task: asyncio.Task[Any] | None = None
 
     # -- start -------------------------------------------------------------------------------
     @property
@@ -187,10 +191,46 @@ class TimebillApp(App[None]):
         if self.theme_warning:
             self.notify(self.theme_warning, severity="warning", markup=False)
         self.theme_changed_signal.subscribe(self, self._theme_changed)
+        self._rate_limit_listening = listen(self._rate_limit_wait)
+        self._rate_limit_listening.__enter__()
         if self.needs_setup:
             self.action_open_setup()
 
+    # -- rate-limit waits (timebill.core.ratelimit) -----------------------------------------
+    def _rate_limit_wait(self, event: RateLimitWait) -> None:
+        if self._thread_id != threading.get_ident():
+            self.call_from_thread(self._rate_limit_wait, event)
+            return
+        banners = self.screen.query(RateLimitBanner)
+        if event.state == "waiting":
+            # The task that waits: ctrl+c cancels it before its request goes out again.
+            self._waiting_task = asyncio.current_task()
+            if banners:
+                banners.first().show(event)
+            else:
+                banner = RateLimitBanner(id="rate-limit-wait")
+                banner.show(event)
+                self.screen.mount(banner)
+            return
+        self._waiting_task = None
+        banners.remove()
+        self.notify(
+            wait_text(event),
+            severity="warning" if event.state == "cancelled" else "information",
+            markup=False,
+        )
+
+    def action_help_quit(self) -> None:
+        task = self._waiting_task
+        if task is not None and not task.done():
+            task.cancel()
+            return
+        super().action_help_quit()
+
     def on_unmount(self) -> None:
+        listening = getattr(self, "_rate_limit_listening", None)
+        if listening is not None:
+            listening.__exit__(None, None, None)
         # The entries screen hides loaded rows from the garbage collector (QuietGC freezes
         # them); give everything back when the app ends, so nothing of it outlives the app
         # (tests run many apps in one process).
