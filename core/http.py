@@ -263,11 +263,13 @@ class ServiceClient:
             attempt += 1
             # A cancel (Ctrl+C) during either wait leaves this request unsent.
             await self._wait_for_rate_limit_window()
-            if self.pacer is not None:
-                await self.pacer.acquire()
             started = time.monotonic()
             try:
                 async with self._limit:
+                    if self.pacer is not None:
+                        # Paced once it may go out: a request held back by the concurrency
+                        # bound afterwards would reach the service later than counted.
+                        await self.pacer.acquire()
                     self.requests_sent += 1
                     response = await self._client.request(method, path, params=params, json=json)
             except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
