@@ -247,7 +247,10 @@ async def test_create_draft_holds_exactly_the_plan(
         draft = await b.create_draft(plan)
         items = await b.invoice_items(draft.id)
     assert server.count("billomat", "POST", "/api/invoices") == 1
-    assert server.count("billomat", "PUT") == 0  # the marker went in with the create
+    # The marker is written the documented way, PUT /invoices/{id}/customfield (the sandbox,
+    # like an account whose create ignores it, does not take it from the create body).
+    assert server.count("billomat", "PUT") == 1
+    assert server.count("billomat", "PUT", f"/api/invoices/{draft.id}/customfield") == 1
     assert draft.status == "DRAFT" and draft.client_id == MUELLER
     assert draft.customfield == "tb-plan-0001"
     assert draft.item_count == 4
@@ -268,7 +271,7 @@ async def test_create_draft_holds_exactly_the_plan(
 async def test_marker_is_set_afterwards_when_create_ignores_it(
     server: SandboxServer, fast_retry: RetryPolicy
 ) -> None:
-    server.billomat.book.customfield_on_create = False
+    assert server.billomat.book.customfield_on_create is False  # the sandbox's default
     async with billomat(server, fast_retry) as b:
         draft = await b.create_draft(make_plan("tb-plan-late", odd_lines()[:1]))
         assert draft.customfield == "tb-plan-late"
@@ -278,6 +281,27 @@ async def test_marker_is_set_afterwards_when_create_ignores_it(
         items = await b.invoice_items(draft.id)
     assert [i.customfield for i in items] == ["", "late#1", "late#2"]
     assert server.count("billomat", "PUT", "/customfield") == 3
+
+
+async def test_no_put_where_the_create_took_the_marker(
+    server: SandboxServer, fast_retry: RetryPolicy
+) -> None:
+    server.billomat.book.customfield_on_create = True
+    async with billomat(server, fast_retry) as b:
+        draft = await b.create_draft(make_plan("tb-plan-early", odd_lines()[:1]))
+    assert draft.customfield == "tb-plan-early"
+    assert server.count("billomat", "PUT", "/customfield") == 0
+
+
+async def test_a_new_draft_has_no_date_until_it_is_completed(
+    server: SandboxServer, fast_retry: RetryPolicy
+) -> None:
+    async with billomat(server, fast_retry) as b:
+        draft = await b.create_draft(make_plan("tb-plan-undated", odd_lines()[:1]))
+        again = await b.invoice(draft.id)
+    assert draft.date is None and again.date is None
+    stored = next(i for i in server.billomat.invoices() if i["id"] == draft.id)
+    assert (stored["date"], stored["due_date"], stored["due_days"]) == ("", "", "14")
 
 
 async def test_marker_is_found_exactly(server: SandboxServer, fast_retry: RetryPolicy) -> None:
