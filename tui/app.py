@@ -18,6 +18,7 @@ from types import ModuleType
 from typing import Any, ClassVar
 
 from textual import work
+from textual.actions import SkipAction
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
@@ -123,6 +124,8 @@ class TimebillApp(App[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("question_mark", "help", "key.app.help", id="app.help"),
         Binding("ctrl+q", "quit", "key.app.quit", id="app.quit", show=False, priority=True),
+        # Only while a rate-limit wait runs (else skipped): cancels it, nothing is sent.
+        Binding("ctrl+c", "cancel_rate_limit_wait", show=False, priority=True),
         Binding("q", "quit", "key.app.quit", id="app.quit_q", show=False),
         Binding(
             "ctrl+p",
@@ -220,12 +223,11 @@ class TimebillApp(App[None]):
             markup=False,
         )
 
-    def action_help_quit(self) -> None:
+    def action_cancel_rate_limit_wait(self) -> None:
         task = self._waiting_task
-        if task is not None and not task.done():
-            task.cancel()
-            return
-        super().action_help_quit()
+        if task is None or task.done():
+            raise SkipAction  # no wait: ctrl+c does what it does elsewhere (copy, help)
+        task.cancel()
 
     def on_unmount(self) -> None:
         listening = getattr(self, "_rate_limit_listening", None)
