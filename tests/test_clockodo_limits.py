@@ -12,8 +12,10 @@ from pathlib import Path
 import httpx
 import pytest
 import timebill.core.sources.clockodo
-from billing_env import OCTOBER, BillingEnv, billing_env
+from billing_env import OCTOBER, TODAY, BillingEnv, billing_env
 from timebill.core.ratelimit import CLOCKODO_LIMITS, Window, scaled
+from timebill.core.sandbox import SandboxServer
+from timebill.core.sandbox.clockodo import LIMIT_SCALE_ENV
 from timebill.core.sandbox.clockodo_wire import APP_HEADER
 
 # Counts and durations divided by 20: 45 requests in 3 s, 112 in 45 s, 225 in 3 min, 1,000 in
@@ -88,3 +90,14 @@ def test_the_sandbox_refuses_the_request_over_a_limit(env: BillingEnv) -> None:
         "Too many requests: at most 3 in 1 minute per user."
     )
     assert env.server.clockodo.refused == 1
+
+
+def test_a_sandbox_in_another_process_is_scaled_by_its_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv(LIMIT_SCALE_ENV, "20")
+    with SandboxServer(today=TODAY, services=("clockodo",)) as server:
+        assert server.clockodo.limits == SCALED
+    monkeypatch.delenv(LIMIT_SCALE_ENV)
+    with SandboxServer(today=TODAY, services=("clockodo",)) as server:
+        assert server.clockodo.limits == CLOCKODO_LIMITS

@@ -15,7 +15,7 @@ Behaviours the public docs leave open, and what the sandbox chose (never kinder 
   the application header or with a wrong key are refused before they are counted. The answer
   is 429 with the v2 error body and `Retry-After` in whole seconds (the spec: "respect any
   Retry-After header if present"); clockodo documents no X-RateLimit-* headers, so none are
-  sent. `limits` scales them for tests (`timebill.core.ratelimit.scaled`).
+  sent. `limits` scales them for tests (`timebill.core.ratelimit.scaled`, or LIMIT_SCALE_ENV).
 - Bodies: JSON, or form-encoded as the docs' own curl examples post them (`filter[x]=` nests,
   `x[]=` lists; number fields parse as numbers).
 - The entrygroups confirm edits whatever matches at confirm time (see `_edit_group`).
@@ -32,13 +32,14 @@ import hmac
 import json
 import math
 import operator
+import os
 import re
 import threading
 import time
 from collections.abc import Callable
 from typing import Any
 
-from timebill.core.ratelimit import CLOCKODO_LIMITS, Window
+from timebill.core.ratelimit import CLOCKODO_LIMITS, Window, scaled
 from timebill.core.sandbox.clockodo_wire import (
     APP_HEADER,
     CUSTOMER_BASE,
@@ -66,6 +67,9 @@ from timebill.core.sandbox.seed import World
 from timebill.core.sandbox.server import Request, Response, json_response
 from timebill.core.sandbox.store import Store
 
+# Divides clockodo's per-user limits (counts and windows) for a sandbox in another process, e.g.
+# 20: 45 requests in 3 s ... 1,000 in 72 min; in-process, set `emulator.limits` instead.
+LIMIT_SCALE_ENV = "TIMEBILL_SANDBOX_CLOCKODO_LIMIT_SCALE"
 # UNCERTAIN (digest §2): the default page size; the spec's example uses 1000.
 ENTRIES_PAGE_MAX, LIST_PAGE_MAX, DEFAULT_PAGE = 1000, 5000, 1000
 
@@ -91,7 +95,9 @@ class ClockodoEmulator:
         self._selections: dict[tuple[Any, ...], list[str]] = {}
         self._selections_version: tuple[int, int] = (-1, -1)
         # Per-user request limits (module doc); `clock` is injectable like Billomat's.
-        self.limits: tuple[Window, ...] = CLOCKODO_LIMITS
+        self.limits: tuple[Window, ...] = scaled(
+            CLOCKODO_LIMITS, float(os.environ.get(LIMIT_SCALE_ENV) or 1)
+        )
         self.clock: Callable[[], float] = time.monotonic
         self.refused = 0  # 429s answered: a paced client never sees one
         self._answered: dict[int, list[float]] = {}
