@@ -5,8 +5,9 @@ entries, against the sandbox with 30 ms latency on every request (mite and clock
 
 Prints one table per tracker: the requests the run sent, by service and kind (counted by the
 sandbox), and the wall time of the whole command (load, plan, create, mark). Targets: one POST
-creates the draft with all its lines, plus the few reads the plan needs; marking is one request
-per entry, sent with bounded concurrency (mite 4, clockodo 8 at a time).
+creates the draft with all its lines (and one PUT its marker), plus the few reads the plan needs;
+marking is one request per entry in mite (4 at a time), and one confirmed entrygroups change per
+customer in clockodo (a dry run and the confirm).
 """
 
 from __future__ import annotations

@@ -30,7 +30,7 @@ from benchmarks.common import ROOT, parse_rows
 
 HERE = Path(__file__).resolve().parent
 # Order matters: the fetch figures first, on a machine not yet warmed by the others.
-SCRIPTS = ("fetch", "start", "memory", "invoice", "tui")
+SCRIPTS = ("fetch", "start", "memory", "invoice", "month_end", "tui")
 TIMEOUT = 240.0  # seconds per script; the whole run must stay under 5 minutes
 
 

@@ -84,4 +84,5 @@ def open_billomat(settings: Settings, *, retry: RetryPolicy | None = None) -> Bi
         app_id=b.app_id or None,
         app_secret=b.app_secret,
         retry=retry,
+        max_rate_limit_wait=b.max_rate_limit_wait,
     )

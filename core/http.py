@@ -3,6 +3,10 @@
 Every request of every adapter goes through `ServiceClient.request`: timeouts, a `User-Agent`,
 bounded retries with exponential backoff and jitter, `Retry-After` and rate-limit reset headers,
 typed errors, and redaction of API keys from every message and log line.
+
+A rate limit whose window opens within `max_rate_limit_wait` seconds is waited for, visibly
+(timebill.core.ratelimit announces the countdown); a `Pacer` holds requests back so a service's
+per-user limits are never reached in the first place.
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ from timebill.core.errors import (
     ValidationError,
 )
 from timebill.core.models import SERVICE_TITLES
+from timebill.core.ratelimit import Pacer, wait_out
 from timebill.core.secrets import redact, reveal
 from timebill.core.urls import check_base_url
 
@@ -57,7 +62,9 @@ Sleep = Callable[[float], Awaitable[None]]
 class RetryPolicy:
     """Bounded retries: `attempts` tries in all, delays doubling from `base_delay` up to
     `max_delay`, with +/- `jitter` (a fraction). A server that asks us to wait longer than
-    `max_wait` seconds gets no further tries: the caller sees `RateLimitedError` at once."""
+    `max_wait` seconds gets no further tries (unless the client allows a longer
+    `max_rate_limit_wait`): the caller sees `RateLimitedError` at once. `clock` gives the epoch
+    second rate-limit reset headers are compared with (injected in tests with `sleep`)."""
 
     attempts: int = 5
     base_delay: float = 0.5
@@ -65,6 +72,7 @@ class RetryPolicy:
     max_wait: float = 120.0
     jitter: float = 0.2
     sleep: Sleep = field(default=asyncio.sleep, compare=False)
+    clock: Callable[[], float] = field(default=time.time, compare=False)
 
     def backoff(self, attempt: int) -> float:
         delay = min(self.max_delay, self.base_delay * (2 ** (attempt - 1)))
@@ -128,7 +136,14 @@ class ServiceClient:
         timeout: httpx.Timeout | float | None = None,
         retry: RetryPolicy | None = None,
         max_concurrency: int = 8,
+        max_rate_limit_wait: float | None = None,
+        wait_setting: str | None = None,
+        pacer: Pacer | None = None,
     ) -> None:
+        """`max_rate_limit_wait`: the longest wait for a rate-limit window that is waited out
+        (default: the retry policy's `max_wait`); `wait_setting` names the settings key that
+        raises it, for the message when a window opens later than that. `pacer` holds every
+        request back as far as the service's own limits require."""
         self.service = service
         self.title = SERVICE_TITLES.get(service, service)
         self.base_url = check_base_url(base_url, service)
@@ -137,6 +152,12 @@ class ServiceClient:
         self.retry = retry or RetryPolicy()
         self._limit = asyncio.Semaphore(max_concurrency)
         self._blocked_until = 0.0
+        self._window_lock = asyncio.Lock()
+        self.max_rate_limit_wait = (
+            self.retry.max_wait if max_rate_limit_wait is None else max_rate_limit_wait
+        )
+        self._wait_setting = wait_setting
+        self.pacer = pacer
         self.requests_sent = 0
         all_headers = {"User-Agent": USER_AGENT, "Accept": "application/json"}
         all_headers.update(headers or {})
@@ -191,10 +212,15 @@ class ServiceClient:
         attempt = 0
         while True:
             attempt += 1
+            # A cancel (Ctrl+C) during either wait leaves this request unsent.
             await self._wait_for_rate_limit_window()
             started = time.monotonic()
             try:
                 async with self._limit:
+                    if self.pacer is not None:
+                        # Paced once it may go out: a request held back by the concurrency
+                        # bound afterwards would reach the service later than counted.
+                        await self.pacer.acquire()
                     self.requests_sent += 1
                     response = await self._client.request(method, path, params=params, json=json)
             except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
@@ -227,15 +253,16 @@ class ServiceClient:
             status = response.status_code
             self._log(method, path, status, started, attempt)
             if status in retry_statuses:
-                wait = retry_after_seconds(response) if status == 429 else None
-                if attempt < self.retry.attempts and (wait is None or wait <= self.retry.max_wait):
-                    delay = (
-                        self.retry.backoff(attempt)
-                        if wait is None
-                        else wait + random.uniform(0, 0.1)
-                    )
-                    await self.retry.sleep(delay)
-                    continue
+                wait = retry_after_seconds(response, self.retry.clock()) if status == 429 else None
+                if attempt < self.retry.attempts:
+                    if wait is None:
+                        await self.retry.sleep(self.retry.backoff(attempt))
+                        continue
+                    if wait <= self.max_rate_limit_wait:
+                        # Waited out in _wait_for_rate_limit_window, shared with the requests
+                        # running beside this one: one countdown, not one per request.
+                        self._block(wait + random.uniform(0, 0.1))
+                        continue
                 raise self._error(response, retry_after=wait)
             if not idempotent and status in OUTCOME_UNKNOWN:
                 raise NetworkError(
@@ -263,27 +290,44 @@ class ServiceClient:
                     status=status,
                 ) from None
 
+    def _block(self, seconds: float) -> None:
+        self._blocked_until = max(self._blocked_until, self.retry.clock() + seconds)
+
     async def _wait_for_rate_limit_window(self) -> None:
-        wait = self._blocked_until - time.time()
-        if wait <= 0:
+        if self._blocked_until <= 0:
             return
-        if wait > self.retry.max_wait:
-            raise RateLimitedError(
-                f"{self.title}'s rate limit is used up; try again in {int(wait) + 1} s.",
-                service=self.service,
-                retry_after=wait,
+        async with self._window_lock:
+            wait = self._blocked_until - self.retry.clock()
+            if wait <= 0:
+                self._blocked_until = 0.0
+                return
+            if wait > self.max_rate_limit_wait:
+                raise RateLimitedError(
+                    f"{self.title}'s rate limit is used up. {self._too_long(wait)}",
+                    service=self.service,
+                    retry_after=wait,
+                )
+            await wait_out(
+                self.service, self.title, wait, sleep=self.retry.sleep, clock=self.retry.clock
             )
-        await self.retry.sleep(wait)
-        self._blocked_until = 0.0
+            self._blocked_until = 0.0
+
+    def _too_long(self, wait: float) -> str:
+        opens = time.strftime("%H:%M:%S", time.localtime(self.retry.clock() + wait))
+        raise_it = f"; {self._wait_setting} raises that" if self._wait_setting else ""
+        return (
+            f"Try again in {int(wait) + 1} s (at {opens}): longer than timebill waits "
+            f"({int(self.max_rate_limit_wait)} s{raise_it}). Nothing more was sent."
+        )
 
     def _note_rate_limit(self, response: httpx.Response) -> None:
         if response.status_code == 429:
             return  # the retry path waits for this one itself
         remaining = response.headers.get("X-Rate-Limit-Remaining")
         if remaining is not None and remaining.strip() == "0":
-            wait = retry_after_seconds(response)
+            wait = retry_after_seconds(response, self.retry.clock())
             if wait:
-                self._blocked_until = max(self._blocked_until, time.time() + wait)
+                self._block(wait)
 
     def _error(self, response: httpx.Response, retry_after: float | None = None) -> ServiceError:
         status = response.status_code
@@ -317,6 +361,8 @@ class ServiceClient:
             when = (
                 f" Try again in {int(retry_after) + 1} s." if retry_after else " Try again later."
             )
+            if retry_after and retry_after > self.max_rate_limit_wait:
+                when = " " + self._too_long(retry_after)
             return RateLimitedError(
                 f"{title} rate limit reached" + (f": {detail}" if detail else "") + f".{when}",
                 service=self.service,

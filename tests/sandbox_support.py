@@ -3,6 +3,7 @@ conftest.py files in the tree, `import conftest` finds whichever pytest loaded f
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 import os
@@ -53,3 +54,23 @@ def timebill_logging_restored() -> Iterator[logging.Logger]:
                 logger.removeHandler(handler)
                 handler.close()
         logger.setLevel(level)
+
+
+class FakeClock:
+    """An epoch clock that only moves when something sleeps on it: inject `now` as the clock and
+    `sleep` as the sleep of a RetryPolicy, a Pacer or an emulator, and waits of any length take no
+    time. `cancel_after` seconds of sleeping, the next sleep is cancelled (Ctrl+C in a wait)."""
+
+    def __init__(self, start: float, cancel_after: float | None = None) -> None:
+        self.time = start
+        self.slept: list[float] = []
+        self.cancel_after = cancel_after
+
+    def now(self) -> float:
+        return self.time
+
+    async def sleep(self, seconds: float) -> None:
+        if self.cancel_after is not None and sum(self.slept) >= self.cancel_after:
+            raise asyncio.CancelledError
+        self.slept.append(seconds)
+        self.time += seconds

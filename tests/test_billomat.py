@@ -4,6 +4,7 @@ again, rate limits honoured, state kept across a sandbox restart."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import time
 from collections.abc import Iterator
@@ -12,6 +13,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from sandbox_support import FakeClock
 from timebill.core.billomat.client import Billomat
 from timebill.core.errors import (
     AuthenticationError,
@@ -25,6 +27,7 @@ from timebill.core.errors import (
 )
 from timebill.core.http import RetryPolicy
 from timebill.core.models import InvoiceLine, InvoicePlan, TaxTotal
+from timebill.core.ratelimit import RateLimitWait, listen
 from timebill.core.sandbox import SandboxServer
 
 TODAY = dt.date(2026, 11, 28)  # as in conftest: the seed, and so every figure, stays fixed
@@ -244,7 +247,10 @@ async def test_create_draft_holds_exactly_the_plan(
         draft = await b.create_draft(plan)
         items = await b.invoice_items(draft.id)
     assert server.count("billomat", "POST", "/api/invoices") == 1
-    assert server.count("billomat", "PUT") == 0  # the marker went in with the create
+    # The marker is written the documented way, PUT /invoices/{id}/customfield (the sandbox,
+    # like an account whose create ignores it, does not take it from the create body).
+    assert server.count("billomat", "PUT") == 1
+    assert server.count("billomat", "PUT", f"/api/invoices/{draft.id}/customfield") == 1
     assert draft.status == "DRAFT" and draft.client_id == MUELLER
     assert draft.customfield == "tb-plan-0001"
     assert draft.item_count == 4
@@ -265,7 +271,7 @@ async def test_create_draft_holds_exactly_the_plan(
 async def test_marker_is_set_afterwards_when_create_ignores_it(
     server: SandboxServer, fast_retry: RetryPolicy
 ) -> None:
-    server.billomat.book.customfield_on_create = False
+    assert server.billomat.book.customfield_on_create is False  # the sandbox's default
     async with billomat(server, fast_retry) as b:
         draft = await b.create_draft(make_plan("tb-plan-late", odd_lines()[:1]))
         assert draft.customfield == "tb-plan-late"
@@ -275,6 +281,27 @@ async def test_marker_is_set_afterwards_when_create_ignores_it(
         items = await b.invoice_items(draft.id)
     assert [i.customfield for i in items] == ["", "late#1", "late#2"]
     assert server.count("billomat", "PUT", "/customfield") == 3
+
+
+async def test_no_put_where_the_create_took_the_marker(
+    server: SandboxServer, fast_retry: RetryPolicy
+) -> None:
+    server.billomat.book.customfield_on_create = True
+    async with billomat(server, fast_retry) as b:
+        draft = await b.create_draft(make_plan("tb-plan-early", odd_lines()[:1]))
+    assert draft.customfield == "tb-plan-early"
+    assert server.count("billomat", "PUT", "/customfield") == 0
+
+
+async def test_a_new_draft_has_no_date_until_it_is_completed(
+    server: SandboxServer, fast_retry: RetryPolicy
+) -> None:
+    async with billomat(server, fast_retry) as b:
+        draft = await b.create_draft(make_plan("tb-plan-undated", odd_lines()[:1]))
+        again = await b.invoice(draft.id)
+    assert draft.date is None and again.date is None
+    stored = next(i for i in server.billomat.invoices() if i["id"] == draft.id)
+    assert (stored["date"], stored["due_date"], stored["due_days"]) == ("", "", "14")
 
 
 async def test_marker_is_found_exactly(server: SandboxServer, fast_retry: RetryPolicy) -> None:
@@ -340,7 +367,8 @@ async def test_rate_limit_reset_is_waited_for(
     server.faults.add("rate_limit", service="billomat", path="/api/clients", retry_after=30)
     async with billomat(server, fast_retry) as b:
         assert len(await b.clients()) == 8
-    assert any(wait >= 29 for wait in sleeps.waits)  # type: ignore[attr-defined]
+    # Waited out in one-second steps (the countdown the CLI and the app show).
+    assert 30 <= sum(sleeps.waits) <= 30.2  # type: ignore[attr-defined]
     assert server.count("billomat", "GET", "/api/clients") == 2
 
 
@@ -396,3 +424,88 @@ async def complete(server: SandboxServer, invoice_id: str) -> None:
             headers={"X-BillomatApiKey": c["api_key"], "Accept": "application/json"},
         )
     assert response.status_code == 200
+
+
+# -- waiting for the rate-limit window (issue 10, item 6) ------------------------------------------
+WINDOW = 900
+
+
+def clock_before_reset(seconds: float) -> FakeClock:
+    """A fake clock `seconds` before the end of a quarter-hour window (Billomat's windows)."""
+    start = (int(time.time()) // WINDOW + 2) * WINDOW
+    return FakeClock(start - seconds)
+
+
+def two_a_window(server: SandboxServer, clock: FakeClock) -> None:
+    server.billomat.clock = clock.now
+    server.billomat.quota = 2
+    server.billomat.reset_quota()
+
+
+def other_integration_uses_the_rest(server: SandboxServer) -> None:
+    """The window is shared with every integration of the account (§2): another one takes the
+    last request, so timebill's next one is refused without warning."""
+    c = creds(server)
+    answer = httpx.get(
+        f"{c['base_url']}/api/clients/myself", headers={"X-BillomatApiKey": c["api_key"]}
+    )
+    assert answer.headers["X-Rate-Limit-Remaining"] == "0"
+
+
+async def test_429_waits_for_the_next_window_with_a_countdown(server: SandboxServer) -> None:
+    clock = clock_before_reset(462)
+    two_a_window(server, clock)
+    events: list[RateLimitWait] = []
+    policy = RetryPolicy(sleep=clock.sleep, clock=clock.now)
+    with listen(events.append):
+        async with billomat(server, policy) as b:
+            await b.verify()
+            other_integration_uses_the_rest(server)
+            await b.verify()  # refused, then waited for and sent again
+    opens = dt.datetime.fromtimestamp(clock.time).strftime("%H:%M:%S")
+    assert events[0].text() == (
+        f"Billomat rate limit: waiting 7:42 until {opens} (Ctrl+C cancels, nothing is lost)"
+    )
+    # One update a second, counting down, then "done".
+    lefts = [round(e.left) for e in events if e.state == "waiting"]
+    assert lefts[:3] == [462, 461, 460] and lefts[-1] <= 1 and len(lefts) in (462, 463)
+    assert events[-1].state == "done"
+    assert 462 <= sum(clock.slept) <= 462.2
+    assert server.count("billomat") == 4
+
+
+async def test_a_window_beyond_the_ceiling_stops_at_once_naming_the_setting(
+    server: SandboxServer,
+) -> None:
+    clock = clock_before_reset(600)
+    two_a_window(server, clock)
+    policy = RetryPolicy(sleep=clock.sleep, clock=clock.now)
+    async with billomat(server, policy, max_rate_limit_wait=300) as b:
+        await b.verify()
+        other_integration_uses_the_rest(server)
+        with pytest.raises(RateLimitedError) as caught:
+            await b.verify()
+    assert clock.slept == []
+    message = str(caught.value)
+    assert "Try again in 600 s" in message or "Try again in 601 s" in message
+    assert "longer than timebill waits (300 s; billomat.max_rate_limit_wait raises that)" in message
+    assert server.count("billomat") == 3
+
+
+async def test_cancelling_the_wait_before_a_create_sends_nothing(server: SandboxServer) -> None:
+    clock = clock_before_reset(462)
+    clock.cancel_after = 3  # Ctrl+C after three seconds of the countdown
+    two_a_window(server, clock)
+    events: list[RateLimitWait] = []
+    policy = RetryPolicy(sleep=clock.sleep, clock=clock.now)
+    with listen(events.append):
+        async with billomat(server, policy) as b:
+            await b.verify()
+            other_integration_uses_the_rest(server)
+            with pytest.raises(asyncio.CancelledError):
+                await b.create_draft(make_plan("tb-plan-429", odd_lines()[:1]))
+    assert events[-1].state == "cancelled"
+    assert events[-1].text() == "Billomat rate limit: wait cancelled; nothing was sent."
+    # The refused POST is the only one: no draft exists, nothing to find or clean up.
+    assert server.count("billomat", "POST", "/api/invoices") == 1
+    assert all(i["customfield"] != "tb-plan-429" for i in server.billomat.invoices())

@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
+from sandbox_support import FakeClock
 from timebill.core.errors import (
     AuthenticationError,
     ConfigError,
@@ -21,6 +22,7 @@ from timebill.core.errors import (
 )
 from timebill.core.http import RetryPolicy, ServiceClient
 from timebill.core.models import TimeEntry
+from timebill.core.ratelimit import Pacer, Window
 from timebill.core.sandbox import SandboxServer
 from timebill.core.sandbox.seed import SeedEntry
 from timebill.core.sandbox.server import Request, Response
@@ -487,3 +489,54 @@ async def test_bulk_sets_back_an_entry_added_just_before_the_confirm(server: San
     states = billable_states(server)
     assert latecomers and states[latecomers[0]] == 1
     assert all(states[i] == 2 for i in chosen)
+
+
+# -- per-user limits and bulk marking (issue 10, item 7) ------------------------------------------
+async def test_mark_in_bulk_marks_each_customer_with_one_confirmed_change(
+    server: SandboxServer,
+) -> None:
+    async with source(server) as clockodo:
+        chosen = [e.id for e in await open_entries(clockodo, "202")]
+        chosen += [e.id for e in await open_entries(clockodo, "203")]
+        before = billable_states(server)
+        server.reset_counts()
+        result = await clockodo.mark_in_bulk(chosen, OCT_1, OCT_31)
+    assert sorted(result.succeeded) == sorted(chosen)
+    after = billable_states(server)
+    assert {k for k in after if after[k] != before[k]} == set(chosen)
+    # Per customer a dry run and a confirm; no entry PUT one by one.
+    assert server.count("clockodo", "PUT", "/api/v2/entrygroups") == 4
+    assert server.count("clockodo", "PUT", "/api/v2/entries/") == 0
+
+
+async def test_mark_in_bulk_leaves_a_customer_whose_count_is_not_the_plans(
+    server: SandboxServer,
+) -> None:
+    async with source(server) as clockodo:
+        kept_open = [e.id for e in await open_entries(clockodo, "202")]
+        partial = kept_open[:-1]  # one open entry of the customer is not in the plan
+        whole = [e.id for e in await open_entries(clockodo, "203")]
+        before = billable_states(server)
+        result = await clockodo.mark_in_bulk(partial + whole, OCT_1, OCT_31)
+    # The confirmation would have touched one entry more than the plan holds: not confirmed.
+    assert sorted(result.succeeded) == sorted(whole)
+    after = billable_states(server)
+    assert {k for k in after if after[k] != before[k]} == set(whole)
+
+
+async def test_paced_marking_never_meets_the_limits(server: SandboxServer) -> None:
+    limits = (Window(10, 1.0), Window(25, 5.0))
+    clock = FakeClock(1000.0)
+    server.clockodo.limits = limits
+    server.clockodo.clock = clock.now
+    pacer = Pacer(limits, service="clockodo", title="clockodo", clock=clock.now, sleep=clock.sleep)
+    # One request at a time: the fake clock jumps while the pacer waits, and a request still in
+    # flight would reach the sandbox at a later (fake) time than it was paced for.
+    async with source(server, pacer=pacer, max_concurrency=1) as clockodo:
+        every = await clockodo.entries(OCT_1, OCT_31, billable=True, billed=False)
+        chosen = [e.id for e in every][:60]
+        result = await clockodo.mark_billed(chosen)  # one PUT each
+    assert result.ok and len(result.succeeded) == 60
+    assert server.clockodo.refused == 0
+    # 60 PUTs and the reads before them, 25 per 5 s: the run waited for the windows.
+    assert clock.time - 1000.0 >= 10.0

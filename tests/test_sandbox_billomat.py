@@ -146,7 +146,8 @@ def test_create_invoice_computes_totals_per_line_then_per_rate(api: httpx.Client
         and invoice["number"] == ""
         and invoice["invoice_number"] == "RE198"
     )
-    assert invoice["customfield"] == "tb-1" and invoice["supply_date_type"] == "SUPPLY_TEXT"
+    # The create body's customfield is not taken (module doc): PUT /{id}/customfield sets it.
+    assert invoice["customfield"] == "" and invoice["supply_date_type"] == "SUPPLY_TEXT"
     assert "invoice-items" not in invoice
     # 19%: 126.64 + 42 = 168.64 -> tax 32.0416 -> 32.04; 7%: 39.9 -> 2.793 -> 2.79
     assert (invoice["total_net"], invoice["total_gross"]) == ("208.54", "243.37")
@@ -170,6 +171,11 @@ def test_create_invoice_computes_totals_per_line_then_per_rate(api: httpx.Client
         "52",
     )
     assert api.get(f"/invoices/{invoice['id']}").json()["invoice"] == invoice
+    marked = api.put(
+        f"/invoices/{invoice['id']}/customfield", json={"invoice": {"customfield": "tb-1"}}
+    )
+    assert marked.json() == {"invoice": {"customfield": "tb-1"}}
+    assert api.get(f"/invoices/{invoice['id']}/customfield").json() == marked.json()
 
 
 def test_single_item_and_single_rate_are_objects(api: httpx.Client) -> None:
@@ -201,6 +207,8 @@ def test_items_append_on_drafts_only(server: SandboxServer, api: httpx.Client) -
     assert (
         done["status"] == "OPEN" and done["invoice_number"] == "RE198" and done["number"] == "198"
     )
+    # Completing dates the invoice: today, due after the draft's due_days.
+    assert (done["date"], done["due_date"]) == ("2026-11-28", "2026-12-12")
     refused = api.post(
         "/invoice-items", json={"invoice-item": {"invoice_id": invoice["id"], "title": "C"}}
     )
@@ -222,8 +230,12 @@ def test_draft_edits_customfield_and_delete(server: SandboxServer, api: httpx.Cl
     )
     assert (
         edited.json()["invoice"]["title"] == "Neu"
-        and edited.json()["invoice"]["due_date"] == "2026-12-28"
+        and edited.json()["invoice"]["due_days"] == "30"
+        # A draft has no date, so no due date either, until it is completed or dated.
+        and (edited.json()["invoice"]["date"], edited.json()["invoice"]["due_date"]) == ("", "")
     )
+    dated = api.put(f"/invoices/{invoice['id']}", json={"invoice": {"date": "2026-11-28"}})
+    assert dated.json()["invoice"]["due_date"] == "2026-12-28"
     put = api.put(
         f"/invoices/{invoice['id']}/customfield", json={"invoice": {"customfield": "tb-9"}}
     )

@@ -190,3 +190,47 @@ def test_a_hundred_thousand_entries_stay_fast() -> None:
     assert len(first.json()["entries"]) == 1000
     # Generous bounds for a loaded 2-core machine; typical here: 0.4 s and 0.3 s.
     assert first_took < 3 and rest_took < 2
+
+
+# -- form-encoded bodies (issue 10, sandbox fidelity) ----------------------------------------------
+def test_form_encoded_bodies_are_taken_like_json(server: SandboxServer) -> None:
+    with client(server) as clockodo:
+        created = clockodo.post(
+            "/api/v2/entries",
+            data={
+                "customers_id": "201",
+                "services_id": "51",
+                "billable": "1",
+                "time_since": "2026-11-02T08:00:00Z",
+                "time_until": "2026-11-02T09:30:00Z",
+                "text": "posted as a form",
+                "hourly_rate": "95.5",
+            },
+        )
+        assert created.status_code == 200, created.text
+        entry = created.json()["entry"]
+        assert (entry["text"], entry["duration"], entry["hourly_rate"]) == (
+            "posted as a form",
+            5400,
+            95.5,
+        )
+        form_filter = {
+            "time_since": "2026-11-02T00:00:00Z",
+            "time_until": "2026-11-02T23:59:59Z",
+            "filter[customers_id]": "201",
+            "filter[billable]": "1",
+            "billable": "2",
+        }
+        dry = clockodo.put("/api/v2/entrygroups", data=form_filter).json()
+        done = clockodo.put(
+            "/api/v2/entrygroups", data={**form_filter, "confirm_key": dry["confirm_key"]}
+        ).json()
+        marked = clockodo.get(f"/api/v2/entries/{entry['id']}").json()["entry"]
+        bad = clockodo.put(
+            f"/api/v2/entries/{entry['id']}",
+            content=b"billable=%ZZ",
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+        )
+    assert dry["affected_entries"] >= 1 and done["edited_entries"] == dry["affected_entries"]
+    assert marked["billable"] == 2
+    assert bad.status_code in (400, 422)

@@ -19,6 +19,7 @@ from timebill.core.sandbox.mite_data import (
     PROJECT_BASE,
     SERVICE_BASE,
     USER_BASE,
+    sort_name,
 )
 from timebill.core.sandbox.seed import SeedEntry
 from timebill.core.sandbox.server import Request
@@ -217,3 +218,56 @@ def test_hundred_thousand_entries_page_quickly() -> None:
         # Filtering and sorting 100,000 entries happens once; later pages only encode 1,000.
         assert per_page < 0.25, f"{per_page:.3f}s per page"
         assert first[0]["time_entry"]["date_at"] == dt.date(2026, 9, 1).isoformat()
+
+
+# -- HTTP Basic and group_by (issue 10, sandbox fidelity) ----------------------------------------
+def test_http_basic_with_email_and_password_is_answered_or_refused(server: SandboxServer) -> None:
+    with client(server, None) as anonymous:
+        me = anonymous.get(
+            "/myself.json", auth=("jonas.weber@agentur-nordlicht.de", "nordlicht-jonas")
+        )
+        wrong = anonymous.get("/myself.json", auth=("jonas.weber@agentur-nordlicht.de", "guess"))
+    assert me.status_code == 200, me.text
+    assert me.json()["user"]["name"] == "Jonas Weber"
+    assert wrong.status_code == 401
+    assert wrong.json() == {"error": "Access denied. Wrong e-mail or password."}
+    assert wrong.headers["WWW-Authenticate"] == 'Basic realm="mite"'
+
+
+def test_group_by_customer_and_month_sums_the_entries(server: SandboxServer) -> None:
+    october = {"from": "2026-10-01", "to": "2026-10-31"}
+    with client(server) as mite:
+        entries = [e["time_entry"] for e in mite.get("/time_entries.json", params=october).json()]
+        grouped = mite.get("/time_entries.json", params={**october, "group_by": "customer,month"})
+        again = [
+            e["time_entry"]
+            for e in mite.get(
+                "/time_entries.json",
+                params=grouped.json()[0]["time_entry_group"]["time_entries_params"],
+            ).json()
+        ]
+        refused = mite.get("/time_entries.json", params={"group_by": "colour"})
+    groups = [g["time_entry_group"] for g in grouped.json()]
+    assert sum(g["minutes"] for g in groups) == sum(e["minutes"] for e in entries)
+    by_customer: dict[Any, int] = {}
+    for e in entries:
+        by_customer[e["customer_id"]] = by_customer.get(e["customer_id"], 0) + e["minutes"]
+    assert {g["customer_id"]: g["minutes"] for g in groups} == by_customer
+    first = groups[0]
+    assert (first["year"], first["month"], first["from"], first["to"]) == (
+        2026,
+        10,
+        "2026-10-01",
+        "2026-10-31",
+    )
+    assert first["time_entries_params"] == {
+        "customer_id": str(first["customer_id"]),
+        "from": "2026-10-01",
+        "to": "2026-10-31",
+    }
+    # The params list exactly the group's entries.
+    assert sum(e["minutes"] for e in again) == first["minutes"]
+    # Ordered by name as mite sorts them (umlauts as their base letter).
+    names = [g["customer_name"] for g in groups]
+    assert names == sorted(names, key=sort_name)
+    assert refused.status_code == 422 and "colour" in refused.json()["error"]

@@ -206,6 +206,14 @@ def test_with_changes_none_clears_a_key(config: Path) -> None:
     ]
 
 
+def test_billomat_rate_limit_wait_defaults_to_a_whole_window(config: Path) -> None:
+    assert load_settings(config).billomat.max_rate_limit_wait == 900
+    assert (
+        load_settings(config, billomat__max_rate_limit_wait="120").billomat.max_rate_limit_wait
+        == 120
+    )
+
+
 def test_sandbox_http_base_url_is_allowed_but_remote_http_is_not(config: Path) -> None:
     settings = load_settings(config, mite__base_url="http://127.0.0.1:8080/mite/")
     assert settings.mite.base_url == "http://127.0.0.1:8080/mite"
@@ -256,6 +264,15 @@ INVALID = [
         "e.g. anna@example.com",
     ),
     ("[mite]\napi_key = 12345\n", "[mite] api_key: must be text, in quotes"),
+    (
+        "[billomat]\nmax_rate_limit_wait = 7200\n",
+        '[billomat] max_rate_limit_wait: must be between 0 and 3600 seconds, e.g. 900 (got "7200")',
+    ),
+    (
+        '[billomat]\nmax_rate_limit_wait = "fifteen"\n',
+        "[billomat] max_rate_limit_wait: must be a whole number of seconds, e.g. 900 "
+        '(got "fifteen")',
+    ),
     (
         'tracker = "mite"\n[mite]\naccount = "x"\napi_key = "abc\n',
         "not valid TOML: Illegal character '\\n' (at line 4, column 15)",

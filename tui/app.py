@@ -10,11 +10,13 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import gc
+import threading
 from collections.abc import Collection, Iterable
 from pathlib import Path
 from typing import Any, ClassVar, cast
 
 from textual import work
+from textual.actions import SkipAction
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.command import CommandPalette
@@ -24,6 +26,7 @@ from textual.worker import Worker, WorkerState
 from timebill.core.connect import open_journal, open_source, tracker_account
 from timebill.core.errors import ConfigError, TimebillError
 from timebill.core.models import TimeEntry
+from timebill.core.ratelimit import RateLimitWait, listen
 from timebill.core.settings import paths
 from timebill.core.settings.model import Settings, save_settings
 from timebill.tui.i18n import detect_language, register, set_language, t
@@ -32,6 +35,7 @@ from timebill.tui.screens.entries import EntriesScreen, Loader
 from timebill.tui.screens.help import HelpScreen
 from timebill.tui.themes import install_themes, problems_message, resolve_theme
 from timebill.tui.widgets.localize import localize_bindings
+from timebill.tui.widgets.rate_limit_banner import RateLimitBanner, wait_text
 
 STRINGS = {
     "key.app.help": {"en": "Help", "de": "Hilfe"},
@@ -121,6 +125,8 @@ class TimebillApp(App[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("question_mark", "help", "key.app.help", id="app.help"),
         Binding("ctrl+q", "quit", "key.app.quit", id="app.quit", show=False, priority=True),
+        # Only while a rate-limit wait runs (else skipped): cancels it, nothing is sent.
+        Binding("ctrl+c", "cancel_rate_limit_wait", show=False, priority=True),
         Binding("q", "quit", "key.app.quit", id="app.quit_q", show=False),
         Binding(
             "ctrl+p",
@@ -158,6 +164,7 @@ class TimebillApp(App[None]):
         self._saved_theme = self.theme
         # entry id -> (plan id, invoice id, number): the draft each billed entry is on (journal).
         self.entry_invoices: dict[str, tuple[str, str, str]] = {}
+        self._waiting_task: asyncio.Task[Any] | None = None
 
     # -- start -------------------------------------------------------------------------------
     @property
@@ -190,10 +197,45 @@ class TimebillApp(App[None]):
         if self.theme_warning:
             self.notify(self.theme_warning, severity="warning", markup=False)
         self.theme_changed_signal.subscribe(self, self._theme_changed)
+        self._rate_limit_listening = listen(self._rate_limit_wait)
+        self._rate_limit_listening.__enter__()
         if self.needs_setup:
             self.action_open_setup()
 
+    # -- rate-limit waits (timebill.core.ratelimit) -----------------------------------------
+    def _rate_limit_wait(self, event: RateLimitWait) -> None:
+        if self._thread_id != threading.get_ident():
+            self.call_from_thread(self._rate_limit_wait, event)
+            return
+        banners = self.screen.query(RateLimitBanner)
+        if event.state == "waiting":
+            # The task that waits: ctrl+c cancels it before its request goes out again.
+            self._waiting_task = asyncio.current_task()
+            if banners:
+                banners.first().show(event)
+            else:
+                banner = RateLimitBanner(id="rate-limit-wait")
+                banner.show(event)
+                self.screen.mount(banner)
+            return
+        self._waiting_task = None
+        banners.remove()
+        self.notify(
+            wait_text(event),
+            severity="warning" if event.state == "cancelled" else "information",
+            markup=False,
+        )
+
+    def action_cancel_rate_limit_wait(self) -> None:
+        task = self._waiting_task
+        if task is None or task.done():
+            raise SkipAction  # no wait: ctrl+c does what it does elsewhere (copy, help)
+        task.cancel()
+
     def on_unmount(self) -> None:
+        listening = getattr(self, "_rate_limit_listening", None)
+        if listening is not None:
+            listening.__exit__(None, None, None)
         # The entries screen hides loaded rows from the garbage collector (QuietGC freezes
         # them); give everything back when the app ends, so nothing of it outlives the app
         # (tests run many apps in one process).

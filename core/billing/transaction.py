@@ -516,6 +516,25 @@ async def _mark(
     if progress:
         progress("marking", done, total)
 
+    if getattr(source, "supports_bulk_mark", False) and len(todo) > MARK_CHUNK:
+        # clockodo: one verified entrygroups change per customer instead of a PUT per entry
+        # (its per-user limits would stop thousands of PUTs); what it leaves goes one by one.
+        plan = record.plan
+        try:
+            bulk: MarkResult = await source.mark_in_bulk(  # type: ignore[attr-defined]
+                todo, plan.service_start, plan.service_end
+            )
+        except TimebillError:
+            bulk = MarkResult()
+        if bulk.succeeded:
+            journal.record_marked(record.id, bulk.succeeded)
+            marked.extend(bulk.succeeded)
+            done += len(bulk.succeeded)
+            gone = set(bulk.succeeded)
+            todo = [i for i in todo if i not in gone]
+            if progress:
+                progress("marking", done, total)
+
     async def mark(chunk: list[str]) -> None:
         nonlocal done
         try:

@@ -45,6 +45,7 @@ from timebill.core.secrets import reveal
 __all__ = ["Billomat", "InvoiceItem", "check_billomat_id"]
 
 MAX_PER_PAGE = 1000  # Billomat's maximum page size (§1)
+DEFAULT_MAX_RATE_LIMIT_WAIT = 900.0  # one whole quarter-hour window (§2)
 _BARE_ID = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
 _XML_ERROR = re.compile(r"<error>(.*?)</error>", re.S)
 
@@ -107,6 +108,7 @@ class Billomat:
         app_secret: Any = None,
         retry: RetryPolicy | None = None,
         page_size: int = MAX_PER_PAGE,
+        max_rate_limit_wait: float = DEFAULT_MAX_RATE_LIMIT_WAIT,
     ) -> None:
         self.billomat_id = check_billomat_id(billomat_id)
         key = reveal(api_key).strip()
@@ -140,6 +142,10 @@ class Billomat:
             secrets=[key, secret],
             error_message=self._error_text,
             retry=retry,
+            # Windows are fixed quarter hours shared with every other integration (§2): the
+            # next one is up to 15 minutes away, and waiting for it beats ending the run.
+            max_rate_limit_wait=max_rate_limit_wait,
+            wait_setting="billomat.max_rate_limit_wait",
         )
 
     def _error_text(self, response: httpx.Response) -> str | None:

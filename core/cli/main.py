@@ -22,6 +22,9 @@ from timebill.core.errors import TimebillError, UsageError
 if TYPE_CHECKING:
     from timebill.core.settings.model import Settings
 
+if TYPE_CHECKING:
+    from timebill.core.ratelimit import RateLimitWait
+
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 # Opens the terminal app: (settings, config path) -> exit code. Passed in by `timebill.tui.main`, so that
@@ -101,7 +104,12 @@ def main(argv: Sequence[str] | None = None, *, launch_app: AppLauncher | None = 
     command = args.command or "app"
     try:
         _setup_logging(getattr(args, "log_file", None) or os.environ.get("TIMEBILL_LOG"))
-        return _run(command, args, launch_app)
+        if command in ("app", "demo"):
+            return _run(command, args, launch_app)  # the app shows rate-limit waits itself
+        from timebill.core.ratelimit import listen
+
+        with listen(_show_wait):
+            return _run(command, args, launch_app)
     except TimebillError as exc:
         from timebill.core.text import clean
 
@@ -111,6 +119,13 @@ def main(argv: Sequence[str] | None = None, *, launch_app: AppLauncher | None = 
     except KeyboardInterrupt:
         print("timebill: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+
+
+def _show_wait(event: RateLimitWait) -> None:
+    """One line on stderr when a rate-limit wait starts (and one if it is cancelled); the
+    countdown in between is the app's."""
+    if event.state == "cancelled" or (event.state == "waiting" and event.left == event.total):
+        print(event.text(), file=sys.stderr, flush=True)
 
 
 def _run(command: str, args: argparse.Namespace, launch_app: AppLauncher | None) -> int:

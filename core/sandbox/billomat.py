@@ -40,6 +40,8 @@ WINDOW = 15 * 60
 # generous unless told otherwise (`emulator.quota = 300`, or the environment variable).
 DEFAULT_QUOTA = 100_000
 QUOTA_ENV = "TIMEBILL_SANDBOX_BILLOMAT_QUOTA"
+# "1": the create body's customfield is taken too (the other reading of digest UNCERTAIN 6).
+CUSTOMFIELD_ON_CREATE_ENV = "TIMEBILL_SANDBOX_BILLOMAT_CUSTOMFIELD_ON_CREATE"
 
 
 @dataclass(frozen=True)
@@ -107,6 +109,7 @@ class BillomatEmulator:
         self._used: dict[tuple[str, int], int] = {}
         self._rate_lock = threading.Lock()
         self.book = InvoiceBook(store, world.today)
+        self.book.customfield_on_create = os.environ.get(CUSTOMFIELD_ON_CREATE_ENV) == "1"
         with store.lock:
             seed_account(store, world, self.book)
 

@@ -2,6 +2,19 @@
 
 Items live in their own collection with `invoice_id` and `position`; an invoice's totals are
 recomputed from its items on every change (billomat_wire.invoice_totals).
+
+Behaviours the public docs leave open, and what the sandbox chose (never kinder than Billomat):
+
+- `customfield` is written with `PUT /invoices/{id}/customfield` (and `/invoice-items/{id}/
+  customfield`) as the docs show; whether the create body takes it is UNCERTAIN, so by default
+  the sandbox ignores it there (`customfield_on_create = False`) and a client must take the
+  documented path. Reading it back: `GET ?customfield=` matches a substring (the stricter case),
+  so a client compares the value exactly.
+- Dates of drafts: real drafts carry an empty `date` and `due_date` until they are completed
+  (the docs' "date defaults to today" applies on completion). A draft created without `date`
+  keeps both empty (only `due_days` is stored); one created or edited with a `date` keeps it and
+  gets its `due_date`. `PUT /{id}/complete` sets an empty date to today and the due date from
+  `due_days`. `?from=/to=` filters by date, so undated drafts never match them.
 """
 
 from __future__ import annotations
@@ -58,8 +71,9 @@ class InvoiceBook:
         self.store = store
         self.today = today
         # Digest UNCERTAIN 6: whether the normal POST body sets `customfield` (of invoices and
-        # items). False makes the sandbox ignore it there: a client must PUT /{id}/customfield.
-        self.customfield_on_create = True
+        # items). False (the default, module doc) ignores it there: a client must PUT
+        # /{id}/customfield, the documented path real accounts take.
+        self.customfield_on_create = False
 
     # -- reading ----------------------------------------------------------------------------
     def invoice(self, invoice_id: str) -> dict[str, Any]:
@@ -191,7 +205,7 @@ class InvoiceBook:
             "contact_id": "", "address": _address(client), "number_pre": NUMBER_PRE, "number": "",
             "number_length": "0", "invoice_number": NUMBER_PRE + str(self._next_number()),
             "title": "", "label": "", "intro": DEFAULT_INTRO, "note": DEFAULT_NOTE,
-            "date": self.today.isoformat(), "supply_date": "", "supply_date_type": "",
+            "date": "", "supply_date": "", "supply_date_type": "",
             "due_date": "", "due_days": "14", "discount_rate": "", "discount_days": "",
             "discount_date": "", "discount_amount": "0", "status": "DRAFT", "reduction": "",
             "currency_code": client["currency_code"] or "EUR", "quote": "1", "net_gross": "NET",
@@ -242,7 +256,7 @@ class InvoiceBook:
                 raise ApiError(400, f"Field net_gross must be NET, GROSS or SETTINGS, got '{mode}'")
             invoice["net_gross"] = "NET"
         if "date" in data:
-            invoice["date"] = iso_date(data["date"], "date") or self.today.isoformat()
+            invoice["date"] = iso_date(data["date"], "date")
         if "supply_date_type" in data:
             kind = scalar(data["supply_date_type"]).upper()
             if kind and kind not in SUPPLY_TYPES:
@@ -260,11 +274,10 @@ class InvoiceBook:
             invoice["due_days"] = num(int(decimal(data["due_days"], "due_days")))
         if "due_date" in data and scalar(data["due_date"]):
             invoice["due_date"] = iso_date(data["due_date"], "due_date")
+        elif not invoice["date"]:
+            invoice["due_date"] = ""  # an undated draft has no due date yet (module doc)
         elif "due_date" in data or "due_days" in data or "date" in data or not invoice["due_date"]:
-            due = dt.date.fromisoformat(invoice["date"]) + dt.timedelta(
-                days=int(invoice["due_days"] or 0)
-            )
-            invoice["due_date"] = due.isoformat()
+            invoice["due_date"] = _due(invoice)
 
     def _new_item(
         self, data: Any, invoice_id: str, position: int, persist: Persist | None
@@ -302,6 +315,10 @@ class InvoiceBook:
         self._require_draft(invoice, "Only draft invoices can be completed")
         number = self._next_number()
         length = int(invoice["number_length"] or 0)
+        if not invoice["date"]:  # completing dates the invoice (module doc)
+            invoice = {**invoice, "date": self.today.isoformat()}
+        if not invoice["due_date"]:
+            invoice = {**invoice, "due_date": _due(invoice)}
         due = invoice["due_date"]
         status = "OVERDUE" if due and dt.date.fromisoformat(due) < self.today else "OPEN"
         if Decimal(invoice["total_gross"]) == 0:
@@ -426,3 +443,8 @@ def _is_date(text: str) -> bool:
 
 def _empty() -> Response:
     return Response(200, b"")
+
+
+def _due(invoice: dict[str, Any]) -> str:
+    days = int(invoice["due_days"] or 0)
+    return (dt.date.fromisoformat(invoice["date"]) + dt.timedelta(days=days)).isoformat()

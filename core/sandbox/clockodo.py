@@ -4,7 +4,21 @@ for https://my.clockodo.com, so paths are /clockodo/api/v2/entries, /clockodo/ap
 v2 endpoints answer errors as {"error": {code, message, fields}}, v3/v4 as {"errors": [...]}.
 Where the digest says UNCERTAIN, the sandbox takes the most plausible choice or the one hardest on
 a client (the entrygroups confirm edits whatever matches at confirm time), and says so.
-Rate limiting is not simulated; fault injection (timebill.core.sandbox.faults) covers 429.
+
+Behaviours the public docs leave open, and what the sandbox chose (never kinder than clockodo):
+
+- Rate limits (official spec, "Rate Limits": per authenticated user 900 a minute, 2,250 per 15
+  minutes, 4,500 an hour, 20,000 a day). Whether the windows slide or are fixed is not said: the
+  sandbox counts in sliding windows (any stretch of that length), the stricter reading; a client
+  that stays below them there is below in fixed windows too. Counted are the requests of an
+  authenticated user that are answered (a refused 429 does not count again); requests without
+  the application header or with a wrong key are refused before they are counted. The answer
+  is 429 with the v2 error body and `Retry-After` in whole seconds (the spec: "respect any
+  Retry-After header if present"); clockodo documents no X-RateLimit-* headers, so none are
+  sent. `limits` scales them for tests (`timebill.core.ratelimit.scaled`, or LIMIT_SCALE_ENV).
+- Bodies: JSON, or form-encoded as the docs' own curl examples post them (`filter[x]=` nests,
+  `x[]=` lists; number fields parse as numbers).
+- The entrygroups confirm edits whatever matches at confirm time (see `_edit_group`).
 """
 
 from __future__ import annotations
@@ -16,11 +30,16 @@ import datetime as dt
 import hashlib
 import hmac
 import json
+import math
 import operator
+import os
 import re
+import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
+from timebill.core.ratelimit import CLOCKODO_LIMITS, Window, scaled
 from timebill.core.sandbox.clockodo_wire import (
     APP_HEADER,
     CUSTOMER_BASE,
@@ -48,6 +67,9 @@ from timebill.core.sandbox.seed import World
 from timebill.core.sandbox.server import Request, Response, json_response
 from timebill.core.sandbox.store import Store
 
+# Divides clockodo's per-user limits (counts and windows) for a sandbox in another process, e.g.
+# 20: 45 requests in 3 s ... 1,000 in 72 min; in-process, set `emulator.limits` instead.
+LIMIT_SCALE_ENV = "TIMEBILL_SANDBOX_CLOCKODO_LIMIT_SCALE"
 # UNCERTAIN (digest §2): the default page size; the spec's example uses 1000.
 ENTRIES_PAGE_MAX, LIST_PAGE_MAX, DEFAULT_PAGE = 1000, 5000, 1000
 
@@ -72,6 +94,14 @@ class ClockodoEmulator:
         self._ids: list[str] = []
         self._selections: dict[tuple[Any, ...], list[str]] = {}
         self._selections_version: tuple[int, int] = (-1, -1)
+        # Per-user request limits (module doc); `clock` is injectable like Billomat's.
+        self.limits: tuple[Window, ...] = scaled(
+            CLOCKODO_LIMITS, float(os.environ.get(LIMIT_SCALE_ENV) or 1)
+        )
+        self.clock: Callable[[], float] = time.monotonic
+        self.refused = 0  # 429s answered: a paced client never sees one
+        self._answered: dict[int, list[float]] = {}
+        self._limit_lock = threading.Lock()
         routes: list[tuple[str, str, Handler]] = [
             ("GET", r"/api/v4/users/me", self._me),
             ("GET", r"/api/v3/users(?:/(\d+))?", self._lister("users")),
@@ -117,6 +147,7 @@ class ClockodoEmulator:
                     (APP_HEADER,),
                 )
             user = self._authenticate(request)
+            self._count_request(user)
             allowed: list[str] = []
             for method, pattern, handler in self._routes:
                 match = pattern.fullmatch(path)
@@ -128,7 +159,34 @@ class ClockodoEmulator:
                 raise ApiError(405, f"{request.method} is not allowed here ({', '.join(allowed)}).")
             raise ApiError(404, f"No such endpoint: {path}.")
         except ApiError as exc:
-            return exc.response(v2=path.startswith("/api/v2/") or APP_HEADER in exc.fields)
+            response = exc.response(v2=path.startswith("/api/v2/") or APP_HEADER in exc.fields)
+            if isinstance(exc, _TooMany):
+                response.headers["Retry-After"] = str(exc.retry_after)
+            return response
+
+    # -- rate limits -----------------------------------------------------------------------
+    def _count_request(self, user: User) -> None:
+        """Count one request of `user`, or refuse it with 429 when any window is full."""
+        now = self.clock()
+        with self._limit_lock:
+            times = self._answered.setdefault(user["id"], [])
+            longest = max(w.seconds for w in self.limits)
+            cut = bisect.bisect_right(times, now - longest)
+            if cut:
+                del times[:cut]
+            wait = 0.0
+            full: Window | None = None
+            for limit in self.limits:
+                inside = len(times) - bisect.bisect_right(times, now - limit.seconds)
+                if inside >= limit.count:
+                    frees = times[len(times) - limit.count] + limit.seconds - now
+                    if frees > wait:
+                        wait, full = frees, limit
+            if full is None:
+                times.append(now)
+                return
+            self.refused += 1
+        raise _TooMany(full, max(1, math.ceil(wait)))
 
     # -- auth ------------------------------------------------------------------------------
     def _authenticate(self, request: Request) -> User:
@@ -398,3 +456,21 @@ class ClockodoEmulator:
                 self.store.put(SERVICE, "entries", changed)
             self._changed()
         return json_response({"success": True, "edited_entries": len(ids)})
+
+
+def _span(seconds: float) -> str:
+    for unit, size in (("days", 86400), ("hours", 3600), ("minutes", 60)):
+        if seconds >= size and seconds % size == 0:
+            count = int(seconds // size)
+            return f"{count} {unit}" if count != 1 else f"1 {unit.rstrip('s')}"
+    return f"{seconds:g} seconds"
+
+
+class _TooMany(ApiError):
+    def __init__(self, full: Window, retry_after: int) -> None:
+        super().__init__(
+            429,
+            f"Too many requests: at most {full.count} in {_span(full.seconds)} per user. "
+            f"Try again in {retry_after} seconds.",
+        )
+        self.retry_after = retry_after

@@ -12,10 +12,12 @@ import datetime as dt
 import functools
 import hashlib
 import math
+import re
 import zlib
 from collections.abc import Callable
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
+from urllib.parse import parse_qsl
 
 from timebill.core.sandbox.seed import SeedEntry, World
 from timebill.core.sandbox.server import Request, Response, json_response
@@ -121,7 +123,46 @@ def as_int(value: Any, field: str, allowed: tuple[int, ...] = (), status: int = 
     raise ApiError(status, f"{field} must be an integer.", (field,))
 
 
+# Form values are text; these fields are numbers in a JSON body (the type checks stay strict).
+FORM_NUMBERS = frozenset({"hourly_rate", "lumpsum", "lumpsum_services_amount", "duration"})
+FORM_KEY = re.compile(r"([^\[\]]+)(?:\[([^\[\]]*)\])?")
+
+
+def form_body(raw: bytes) -> dict[str, Any]:
+    """A form-encoded body (the docs' curl examples post `--data "name=..."`) as the JSON body
+    it stands for: `filter[customers_id]=7` nests, `ids[]=1&ids[]=2` lists, numbers parse."""
+    try:
+        pairs = parse_qsl(raw.decode("utf-8"), keep_blank_values=True, strict_parsing=bool(raw))
+    except (UnicodeDecodeError, ValueError):
+        raise ApiError(400, "The request body is not valid form data.") from None
+    body: dict[str, Any] = {}
+    for key, value in pairs:
+        match = FORM_KEY.fullmatch(key)
+        if match is None:
+            raise ApiError(400, f"Cannot read the form field {key!r}.")
+        name, inner = match.group(1), match.group(2)
+        number: Any = value
+        if name in FORM_NUMBERS or inner in FORM_NUMBERS:
+            try:
+                number = float(value)
+            except ValueError:
+                number = value  # refused by the field's own check, with its own message
+            else:
+                number = int(number) if number.is_integer() else number
+        if inner is None:
+            body[name] = number
+        elif inner == "":
+            body.setdefault(name, []).append(number)
+        else:
+            body.setdefault(name, {})[inner] = number
+    return body
+
+
 def json_body(request: Request) -> dict[str, Any]:
+    """The request body, JSON or form-encoded (clockodo takes both: digest, notes)."""
+    kind = (request.header("Content-Type") or "").split(";")[0].strip().lower()
+    if kind == "application/x-www-form-urlencoded":
+        return form_body(request.body)
     try:
         body = request.json()
     except (ValueError, UnicodeDecodeError):

@@ -4,18 +4,30 @@ One account ("nordlicht", also reachable as `/mite/nordlicht/...`, standing in f
 subdomain) with one API key per seed user (`MiteEmulator.keys`). Money is integer cents,
 durations minutes, every object wrapped in its root key, lists are bare arrays (no paging
 metadata). Locking follows the digest's §6; its uncertain points are marked where they apply.
+
+Behaviours the public docs leave open, and what the sandbox chose:
+
+- HTTP Basic (e-mail and password) is answered like the API key; the seed users' passwords are
+  `mite_data.PASSWORDS`. A wrong pair, like a wrong key, is 401 with `{"error": ...}` and a
+  `WWW-Authenticate: Basic realm="mite"` header (what HTTP asks of a 401 to Basic). A key sent
+  as well wins over Basic.
+- `group_by` on `GET /time_entries.json`: see `timebill.core.sandbox.mite_groups`.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
+import hmac
 import re
 
-from timebill.core.sandbox import mite_data
+from timebill.core.sandbox import mite_data, mite_groups
 from timebill.core.sandbox.mite_data import (
     ACCOUNT,
     ACCOUNT_JSON,
     ENTRY_BASE,
     KEYS,
+    PASSWORDS,
     USER_BASE,
     Fail,
     date_range,
@@ -81,11 +93,17 @@ class MiteEmulator:
             user = self._authenticate(request)
             return self._route(method, "/".join(parts), request, user, prefix)
         except Fail as fail:
-            return self.error(fail.status, fail.message)
+            response = self.error(fail.status, fail.message)
+            if fail.status == 401:
+                response.headers["WWW-Authenticate"] = 'Basic realm="mite"'
+            return response
 
     # -- routing ---------------------------------------------------------------------------
     def _authenticate(self, request: Request) -> Record:
         key = request.header("X-MiteApiKey") or request.arg("api_key")
+        auth = request.header("Authorization") or ""
+        if not key and auth[:6].lower() == "basic ":
+            return self._basic(auth[6:].strip())
         if not key:
             raise Fail(401, "Access denied. Please send your API key (X-MiteApiKey).")
         for user_key, api_key in self.keys.items():
@@ -94,6 +112,25 @@ class MiteEmulator:
                 if user is not None and not user.get("archived"):
                     return user
         raise Fail(401, "Access denied. Check the API key and that API access is switched on.")
+
+    def _basic(self, token: str) -> Record:
+        """HTTP Basic with the user's e-mail and password (digest §1). The sandbox's passwords
+        are `PASSWORDS`; a wrong pair gets 401 like a wrong key."""
+        try:
+            email, _, password = base64.b64decode(token, validate=True).decode().partition(":")
+        except (binascii.Error, UnicodeDecodeError):
+            email, password = "", ""
+        with self.store.lock:
+            users = list(self.store.collection("mite", "users").values())
+        for user in users:
+            key = int(user["id"]) - USER_BASE
+            if (
+                user["email"].lower() == email.strip().lower()
+                and hmac.compare_digest(password.encode(), PASSWORDS.get(key, "").encode())
+                and not user.get("archived")
+            ):
+                return user
+        raise Fail(401, "Access denied. Wrong e-mail or password.")
 
     def _route(
         self, method: str, route: str, request: Request, user: Record, prefix: str
@@ -179,6 +216,12 @@ class MiteEmulator:
     def _entries(self, request: Request, user: Record) -> Response:
         query = EntryQuery.parse(request, user, self.world.today)
         snap = self._snap()
+        grouping = request.arg("group_by")
+        if grouping is not None:
+            keys = mite_groups.groupings(grouping)
+            return json_response(
+                page(mite_groups.group(self._lists.get(snap, query), snap, keys), request)
+            )
         rows = page(self._lists.get(snap, query), request)
         return json_response([{"time_entry": snap.view(r)} for r in rows])
 

@@ -26,6 +26,8 @@ ACCOUNT_JSON = {
 }
 # Made-up keys (mite keys are 16 hex digits), by seed user key: 1 owner, 2 admin, 3 coworker.
 KEYS = {1: "a3f9c27e5b1d8046", 2: "7c0e4b9a2f6d1385", 3: "e18d5a7c93b0f264"}
+# Sandbox-only passwords for HTTP Basic (e-mail + password), by seed user key.
+PASSWORDS = {1: "nordlicht-anna", 2: "nordlicht-jonas", 3: "nordlicht-leyla"}
 USER_BASE, CUSTOMER_BASE, PROJECT_BASE, SERVICE_BASE = 246800, 207100, 310100, 55500
 ENTRY_BASE = 48150000
 CREATED = "2024-01-15T09:00:00+01:00"

@@ -153,6 +153,22 @@ def _theme(value: Any) -> Any:
     return value
 
 
+MAX_RATE_LIMIT_WAIT = 3600
+
+
+def _wait_seconds(value: Any) -> Any:
+    """Whole seconds, 0-3600 (a TOML integer, or digits from the environment)."""
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value.strip())
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"must be a whole number of seconds, e.g. 900{_echo(value)}")
+    if not 0 <= value <= MAX_RATE_LIMIT_WAIT:
+        raise ValueError(
+            f"must be between 0 and {MAX_RATE_LIMIT_WAIT} seconds, e.g. 900{_echo(value)}"
+        )
+    return value
+
+
 def _key_characters(value: SecretStr | None) -> SecretStr | None:
     """API keys are printable ASCII without spaces. Anything else is a copy-and-paste accident
     (a line break, a space, a typographic character) that would otherwise surface as a refused
@@ -227,6 +243,10 @@ class BillomatSettings(_Section):
     ] = None
     """Address timebill appends the Billomat API paths (/api/clients, ...) to. Leave it out to
     use https://ID.billomat.net."""
+    max_rate_limit_wait: Annotated[int, BeforeValidator(_wait_seconds)] = 900
+    """Seconds timebill waits at most for Billomat's rate limit to open again (0-3600). Billomat
+    counts requests in fixed quarter hours, so 900 always reaches the next window; 0 stops a
+    run at the first refusal instead. The wait is shown and can be cancelled with Ctrl+C."""
 
 
 class InvoiceSettings(_Section):

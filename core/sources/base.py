@@ -22,7 +22,8 @@ from timebill.core.models import (
 @runtime_checkable
 class TimeSource(Protocol):
     name: SourceName
-    # True where the tracker can mark many entries in one request (clockodo's entrygroups).
+    # True where the tracker can mark many entries in one request (clockodo's entrygroups); such
+    # an adapter has `mark_in_bulk(ids, start, end) -> MarkResult` (what it marked that way).
     supports_bulk_mark: bool
     # True where entries carry money-only lump sums (clockodo types 2 and 3).
     has_lumpsums: bool

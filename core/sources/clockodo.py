@@ -1,6 +1,11 @@
 """The clockodo adapter (shared/api/clockodo.md): entries from /api/v2/entries, marking billed
 with billable=2 per entry, or for a whole scope through /api/v2/entrygroups where that provably
 touches only the entries asked for.
+
+clockodo limits each user to 900 requests a minute, 2,250 per 15 minutes, 4,500 an hour and
+20,000 a day (§5). Every request waits for the adapter's `Pacer` so a run stays below all four,
+and a plan's entries are marked per customer with one entrygroups change (`mark_in_bulk`): 5,000
+entries one PUT each would need more than an hour of the budget.
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ from timebill.core.models import (
     TimeEntry,
     User,
 )
+from timebill.core.ratelimit import CLOCKODO_LIMITS, Pacer, Window
 from timebill.core.secrets import reveal
 from timebill.core.sources.clockodo_wire import (
     APP_HEADER,
@@ -62,6 +68,8 @@ PAGE_MAX = 1000  # the digest: items_per_page 1-1000 on entries
 # Entries normalized between two turns of the event loop while loading: small enough that the
 # next pages' requests go out at once and the app keeps drawing, big enough to cost nothing.
 YIELD_EVERY = 100
+# A bulk change costs a dry run, a confirm and two listings: below this, one PUT each is cheaper.
+BULK_MIN = 6
 
 
 @dataclass(frozen=True)
@@ -101,7 +109,12 @@ class ClockodoSource:
         page_size: int = PAGE_MAX,
         app_header: str = DEFAULT_APP_HEADER,
         max_concurrency: int = 8,
+        limits: tuple[Window, ...] | None = None,
+        pacer: Pacer | None = None,
     ) -> None:
+        """`limits`: the per-user request limits to stay below (clockodo's own by default;
+        scaled down in tests with `timebill.core.ratelimit.scaled`); `pacer` replaces the
+        pacer built from them (tests inject one with a fake clock)."""
         key = reveal(api_key)
         self.email = (email or "").strip()
         if not self.email or not key:
@@ -129,8 +142,12 @@ class ClockodoSource:
             error_message=error_text,
             retry=retry,
             max_concurrency=max_concurrency,
+            pacer=pacer or Pacer(limits or CLOCKODO_LIMITS, service="clockodo", title="clockodo"),
         )
         self._me: dict[str, Any] | None = None
+        # Entries this adapter has read, by id: `mark_in_bulk` groups a plan's entries by their
+        # customer and days without listing them again (its checks ask clockodo itself).
+        self._seen: dict[str, TimeEntry] = {}
         self._lumpsum_prices: dict[str, tuple[str | None, Decimal | None]] | None = None
 
     def __repr__(self) -> str:
@@ -356,6 +373,7 @@ class ClockodoSource:
                     if entry.id in seen:
                         continue
                     seen.add(entry.id)
+                    self._seen[entry.id] = entry
                     if start <= entry.date <= end and (
                         not checks or all(getattr(entry, k) == v for k, v in checks)
                     ):
@@ -392,6 +410,40 @@ class ClockodoSource:
             if done is not None:
                 return done
         return await self._set_billable(ids, BILLED)
+
+    async def mark_in_bulk(
+        self, entry_ids: Iterable[str], start: dt.date, end: dt.date
+    ) -> MarkResult:
+        """Mark the entries (dated start..end) customer by customer with one entrygroups change
+        each, where clockodo's count for that change equals the plan's count for the customer and
+        the entries afterwards are exactly these (`_mark_scope`). Returns what was marked that
+        way; everything else is left for `mark_billed`, one PUT each."""
+        ids = list(dict.fromkeys(str(i) for i in entry_ids))
+        known = self._seen
+        if any(i not in known for i in ids):
+            known = {e.id: e for e in await self.entries(start, end)}
+        groups: dict[str, list[str]] = {}
+        for entry_id in ids:
+            entry = known.get(entry_id)
+            if entry is not None and entry.customer_id and not entry.billed:
+                groups.setdefault(entry.customer_id, []).append(entry_id)
+        succeeded: list[str] = []
+        for customer_id, group in groups.items():
+            if len(group) < BULK_MIN:
+                continue
+            days = [known[i].date for i in group]
+            scope = BulkScope(min(days), max(days), customer_id=customer_id)
+            done = await self._mark_scope(group, scope)
+            if done is None:
+                log.info(
+                    "clockodo: customer %s: the bulk change would not touch exactly the plan's "
+                    "%d entries; marking them one by one",
+                    customer_id,
+                    len(group),
+                )
+                continue
+            succeeded.extend(done.succeeded)
+        return MarkResult(succeeded=tuple(succeeded))
 
     async def release(self, entry_ids: Iterable[str]) -> MarkResult:
         return await self._set_billable(list(dict.fromkeys(str(i) for i in entry_ids)), BILLABLE)
