@@ -30,6 +30,7 @@ from timebill.core.connect import open_billomat, open_source, tracker_account
 from timebill.core.invoicing.builder import PlanOptions, build_plan
 from timebill.core.invoicing.texts import REVERSE_CHARGE_NOTE
 from timebill.core.models import InvoicePlan
+from timebill.core.sandbox.billomat_invoices import DEFAULT_NOTE
 from timebill.core.settings.model import load_settings
 
 MUELLER_NAME = "Müller & Söhne GmbH"
@@ -294,8 +295,9 @@ def test_per_client_settings_are_remembered_and_reused(
                 assert line.quantity % Decimal("0.25") == 0  # whole quarter hours
                 assert "15" in line.rounding_note
             assert {line.tax_rate for line in plan.lines} == {Decimal(0)}
-            assert REVERSE_CHARGE_NOTE["de"] in plan.note
-            assert REVERSE_CHARGE_NOTE["de"] in draft["note"]
+            assert plan.tax_note == REVERSE_CHARGE_NOTE["de"]
+            # Added to the account's payment terms, which stay.
+            assert draft["note"] == f"{DEFAULT_NOTE}\n\n{REVERSE_CHARGE_NOTE['de']}"
             assert items_of(draft) == lines_of(plan)
             assert Decimal(draft["total_gross"]) == Decimal(draft["total_net"])
 
@@ -313,7 +315,8 @@ def test_per_client_settings_are_remembered_and_reused(
         [record] = [r for r in env.plans("done") if r.plan.entry_ids == (late,)]
         [line] = record.plan.lines
         assert line.unit_price != Decimal("100.00") and line.tax_rate == Decimal(19)
-        assert REVERSE_CHARGE_NOTE["de"] not in record.plan.note
+        assert not record.plan.tax_note
+        assert REVERSE_CHARGE_NOTE["de"] not in env.invoice(record.invoice_id or "")["note"]
         assert line.title in {"Webshop-Relaunch", "SEO-Betreuung"}  # grouping still remembered
         with env.journal() as journal:
             stored = journal.client_settings(tracker_account(load_settings()), MUELLER)

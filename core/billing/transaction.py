@@ -254,6 +254,9 @@ async def _add_to_draft(record: PlanRecord, billomat: Any) -> Invoice:
             invoice_id,
             [line for _, line in missing],
             markers=[line_marker(record.marker, index) for index, _ in missing],
+            # The draft's service period widened to cover the lines, its note given the tax note.
+            period=(record.plan.service_start, record.plan.service_end),
+            note=record.plan.tax_note,
         )
     return await billomat.invoice(invoice_id)
 

@@ -11,6 +11,7 @@ Creating a draft is one request with all items nested. A POST is never retried o
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -34,6 +35,7 @@ from timebill.core.models import (
     Invoice,
     InvoiceLine,
     InvoicePlan,
+    NetGross,
     Tax,
     Unit,
 )
@@ -154,9 +156,19 @@ class Billomat:
             currency=wire.optional(me.get("currency_code")) or "EUR",
         )
 
+    async def account_prices(self) -> NetGross:
+        """The account's price setting (GET /settings `net_gross`): how an invoice's unit prices
+        are read when neither the invoice nor its client says otherwise."""
+        settings = wire.single(await self._get("/api/settings"), "settings")
+        return wire.net_gross(settings.get("net_gross")) or "NET"
+
     async def clients(self) -> list[BillomatClient]:
-        rows = await self._all("/api/clients", "clients", "client")
-        return [wire.to_client(row) for row in rows]
+        """Clients with the price setting that applies to them resolved (a client's SETTINGS
+        defers to the account's)."""
+        rows, prices = await asyncio.gather(
+            self._all("/api/clients", "clients", "client"), self.account_prices()
+        )
+        return [wire.to_client(row, prices) for row in rows]
 
     async def taxes(self) -> list[Tax]:
         return [wire.to_tax(row) for row in await self._all("/api/taxes", "taxes", "tax")]
@@ -201,6 +213,7 @@ class Billomat:
                 exc.args = (exc.message,)
                 raise
             created = {**created, "customfield": plan.marker}
+        created = await self._add_tax_note(created, plan)
         # Whether the POST answer nests the items is UNCERTAIN (5): count them with one small
         # read. The draft exists and carries its marker by now, so a failed count must not turn
         # the create into an error (a retry would find the draft, but the user would see a failure).
@@ -218,16 +231,31 @@ class Billomat:
             total = None
         return wire.to_invoice(created, item_count=total)
 
+    async def _add_tax_note(self, created: dict[str, Any], plan: InvoicePlan) -> dict[str, Any]:
+        """The tax note (reverse charge, not taxable in Germany) added to the draft's note, after
+        the account's default text (the payment terms), which the create left in place."""
+        existing = wire.text(created.get("note"))
+        note = wire.with_note(existing, plan.tax_note)
+        if note == existing:
+            return created
+        invoice_id = wire.text(created.get("id"))
+        await self._send("PUT", f"/api/invoices/{invoice_id}", {"invoice": {"note": note}})
+        return {**created, "note": note}
+
     async def add_items(
         self,
         invoice_id: str,
         lines: Iterable[InvoiceLine],
         *,
         markers: Sequence[str] | None = None,
+        period: tuple[dt.date, dt.date] | None = None,
+        note: str = "",
     ) -> list[InvoiceItem]:
         """Append `lines` to a draft, one POST each (Billomat has no batch endpoint); they land
         after the existing items. `markers` (one per line) go into each item's `customfield`,
-        so a crashed run can tell which lines already arrived."""
+        so a crashed run can tell which lines already arrived. Prices follow the draft's
+        `net_gross`. Then one PUT widens the draft's service period to cover `period` and adds
+        `note` (a tax note) to its note, where either changes anything."""
         lines = list(lines)
         if markers is not None and len(markers) != len(lines):
             raise ValueError("add_items needs exactly one marker per line")
@@ -243,7 +271,7 @@ class Billomat:
         added = []
         for index, line in enumerate(lines):
             marker = markers[index] if markers else ""
-            fields = {"invoice_id": invoice_id, **wire.line_body(line)}
+            fields = {"invoice_id": invoice_id, **wire.line_body(line, current.net_gross)}
             if marker:
                 fields["customfield"] = marker
             answer = await self._send("POST", "/api/invoice-items", {"invoice-item": fields})
@@ -257,7 +285,23 @@ class Billomat:
                 )
                 item = item.model_copy(update={"customfield": marker})
             added.append(item)
+        await self._update_draft(current, period, note)
         return added
+
+    async def _update_draft(
+        self, current: Invoice, period: tuple[dt.date, dt.date] | None, note: str
+    ) -> None:
+        changes: dict[str, Any] = {}
+        if period is not None:
+            supply_date, supply_type = wire.service_period(
+                *wire.widened_period(current.supply_date, *period)
+            )
+            if supply_date != current.supply_date:
+                changes.update({"supply_date": supply_date, "supply_date_type": supply_type})
+        if wire.with_note(current.note, note) != current.note:
+            changes["note"] = wire.with_note(current.note, note)
+        if changes:
+            await self._send("PUT", f"/api/invoices/{current.id}", {"invoice": changes})
 
     async def drafts(self, client_id: str | None = None) -> list[Invoice]:
         params = {"status": "DRAFT"} | ({"client_id": client_id} if client_id else {})

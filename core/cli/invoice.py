@@ -39,6 +39,7 @@ from timebill.core.invoicing.builder import (
 )
 from timebill.core.invoicing.texts import SKIP_MESSAGES
 from timebill.core.models import Article, BillomatClient, Customer, Service, Tax, TimeEntry
+from timebill.core.periods import period_text
 from timebill.core.periods import resolve as resolve_period
 from timebill.core.text import clean, one_line
 
@@ -160,6 +161,7 @@ async def _invoice(settings: Any, args: argparse.Namespace, journal: Journal, as
             f"{flag} names one client's draft: use it with --customer, not --all-customers."
         )
     start, end = resolve_period(args.start, args.end, args.period)
+    say(f"Period: {period_text(start, end)}")
     account = tracker_account(settings)
     base, flags = _options(args, settings)
     async with open_source(settings) as source, open_billomat(settings) as billomat:

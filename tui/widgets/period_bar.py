@@ -25,8 +25,8 @@ STRINGS = {
     "period.custom": {"en": "Custom dates", "de": "Eigener Zeitraum"},
     "period.to": {"en": "to", "de": "bis"},
     "period.bad_date": {
-        "en": "{what}: not a date, use YYYY-MM-DD or DD.MM.YYYY",
-        "de": "{what}: kein Datum, bitte JJJJ-MM-TT oder TT.MM.JJJJ",
+        "en": "{what}: not a date, use YYYY-MM-DD, DD.MM.YYYY or DD.MM.YY",
+        "de": "{what}: kein Datum, bitte JJJJ-MM-TT, TT.MM.JJJJ oder TT.MM.JJ",
     },
     "period.from": {"en": "From", "de": "Von"},
     "period.until": {"en": "To", "de": "Bis"},
@@ -122,9 +122,13 @@ class PeriodBar(Horizontal):
         if period is None:
             return
         start, end = period
-        if (start, end) == (self.start, self.end):
+        changed = (start, end) != (self.start, self.end)
+        self.start, self.end = start, end
+        # The dates as resolved (01.11.26 -> 01.11.2026): what is loaded is what is shown.
+        self._show_dates()
+        if not changed:
             return
-        self.start, self.end, self.preset = start, end, CUSTOM
+        self.preset = CUSTOM
         with self.prevent(Select.Changed):
             self.query_one("#period-preset", Select).value = CUSTOM
         self.post_message(self.Changed(self, start, end, CUSTOM))
