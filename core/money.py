@@ -145,7 +145,9 @@ def amount_totals(amounts: Iterable[Amount], net_gross: NetGross = "NET") -> Tot
     for (name, rate), amount in ordered:
         if net_gross == "NET":
             net = cents(amount)
-            taxes.append(TaxTotal(name=name, rate=rate, net=net, amount=cents(net * rate / HUNDRED)))
+            taxes.append(
+                TaxTotal(name=name, rate=rate, net=net, amount=cents(net * rate / HUNDRED))
+            )
         else:
             net = net_of_gross(amount, rate)
             taxes.append(TaxTotal(name=name, rate=rate, net=net, amount=cents(amount) - net))

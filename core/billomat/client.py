@@ -14,6 +14,7 @@ import asyncio
 import datetime as dt
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -39,6 +40,7 @@ from timebill.core.models import (
     Tax,
     Unit,
 )
+from timebill.core.money import Totals, amount_totals, line_amount
 
 __all__ = ["Billomat", "InvoiceItem", "check_billomat_id"]
 
@@ -302,6 +304,26 @@ class Billomat:
             changes["note"] = wire.with_note(current.note, note)
         if changes:
             await self._send("PUT", f"/api/invoices/{current.id}", {"invoice": changes})
+
+    async def draft_totals(
+        self, invoice_id: str, lines: Iterable[InvoiceLine]
+    ) -> tuple[Invoice, Totals, Totals]:
+        """A draft, its totals now and with `lines` added (priced as the draft's `net_gross`
+        reads them), by timebill.core.money's rule over its items as Billomat computed them."""
+        invoice, items = await asyncio.gather(
+            self.invoice(invoice_id), self.invoice_items(invoice_id)
+        )
+        mode = invoice.net_gross
+        existing = [
+            (
+                item.tax_name,
+                item.tax_rate or Decimal(0),
+                item.total_gross if mode == "GROSS" else item.total_net,
+            )
+            for item in items
+        ]
+        added = [line_amount(line, mode) for line in lines]
+        return invoice, amount_totals(existing, mode), amount_totals(existing + added, mode)
 
     async def drafts(self, client_id: str | None = None) -> list[Invoice]:
         params = {"status": "DRAFT"} | ({"client_id": client_id} if client_id else {})

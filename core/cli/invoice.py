@@ -26,7 +26,7 @@ from timebill.core.billing.transaction import (
     resume,
 )
 from timebill.core.cli.entries import find_customer
-from timebill.core.cli.plan_view import money, render_plan
+from timebill.core.cli.plan_view import draft_total_line, implausible_lines, money, render_plan
 from timebill.core.connect import open_billomat, open_journal, open_source, tracker_account
 from timebill.core.errors import TimebillError
 from timebill.core.invoicing.builder import (
@@ -121,6 +121,7 @@ def _options(args: argparse.Namespace, settings: Any) -> tuple[PlanOptions, dict
         if args.round is None
         else (0 if args.round == "none" else int(args.round)),
         "round_per": args.round_per,
+        "tax_rule": args.tax_rule.replace("-", "_") if args.tax_rule else None,
     }
     try:
         if args.rate is not None and args.rate.strip().lower() == "none":
@@ -204,15 +205,26 @@ async def _invoice(settings: Any, args: argparse.Namespace, journal: Journal, as
             say(result)
             return EXIT_NOTHING
         plan_result, options = result
-        say(render_plan(plan_result.plan, plan_result.skipped))
+        plan = plan_result.plan
+        say(render_plan(plan, plan_result.skipped))
         if args.into_draft:
-            draft = await billomat.invoice(args.into_draft)
-            if draft.status != "DRAFT" or draft.client_id != plan_result.plan.client_id:
+            draft, before, after = await billomat.draft_totals(args.into_draft, plan.lines)
+            if draft.status != "DRAFT" or draft.client_id != plan.client_id:
                 warn(
                     f"timebill: invoice {args.into_draft} is not a draft of this client "
                     f"(status {draft.status}, client {draft.client_id}); nothing created."
                 )
                 return EXIT_FAILED
+            say(draft_total_line(draft.invoice_number or draft.id, before, after, plan.currency))
+        if plan.implausible and not args.allow_implausible and not args.dry_run:
+            for line in implausible_lines(plan):
+                warn(line)
+            warn(
+                f"timebill: {len(plan.implausible)} implausible entries (see above): correct them "
+                "in the tracker, or pass --allow-implausible to bill them as they are. Nothing "
+                "created."
+            )
+            return EXIT_FAILED
         if args.dry_run:
             say("\nDry run: nothing created.")
             return EXIT_OK
@@ -232,6 +244,12 @@ async def _invoice(settings: Any, args: argparse.Namespace, journal: Journal, as
             progress=_progress,
         )
         assign.remember_client_options(journal, account, plan_result.plan.client_id, options)
+        if outcome.state == "done" and outcome.into_draft and outcome.invoice_id:
+            now = await billomat.invoice(outcome.invoice_id)
+            say(
+                f"Draft {now.invoice_number or now.id} now: net {money(now.total_net, plan.currency)}, "
+                f"gross {money(now.total_gross, plan.currency)}, service period {now.supply_date}."
+            )
         return _report(outcome, settings, lines=len(plan_result.plan.lines))
 
 

@@ -73,7 +73,9 @@ class LineBuilder:
     ) -> None:
         self.assignments = assignments
         self.options = options
-        self.tax = tax or TaxDecision("reverse_charge" if options.reverse_charge else "domestic", "")
+        self.tax = tax or TaxDecision(
+            "reverse_charge" if options.reverse_charge else "domestic", ""
+        )
         self.net_gross: NetGross = net_gross
         self.language = options.language
         self._articles = {article.id: article for article in assignments.billomat_articles}

@@ -63,7 +63,7 @@ def _duration(minutes: Decimal) -> str:
 
 
 def describe(item: Implausible, language: Language) -> str:
-    day = format_date(item.day, language)
+    day = format_date(item.day, "de")  # the CLI prints dates as dd.mm.yyyy too
     ids = ", ".join(item.entry_ids[:5]) + (" …" if len(item.entry_ids) > 5 else "")
     who = f" ({item.who})" if item.who else ""
     if language == "de":
