@@ -163,3 +163,12 @@ def tax_totals(lines: Iterable[TaxedLine], net_gross: NetGross = "NET") -> tuple
 def totals(lines: Iterable[TaxedLine], net_gross: NetGross = "NET") -> Totals:
     """Net, taxes and gross of a set of lines, by the rule in this module's docstring."""
     return amount_totals((line_amount(line, net_gross) for line in lines), net_gross)
+
+
+def with_lines(
+    existing: Iterable[Amount], lines: Iterable[TaxedLine], net_gross: NetGross
+) -> tuple[Totals, Totals]:
+    """A draft's totals from its items' amounts, before and after `lines` are added to it."""
+    before = list(existing)
+    added = [line_amount(line, net_gross) for line in lines]
+    return amount_totals(before, net_gross), amount_totals(before + added, net_gross)

@@ -219,6 +219,7 @@ async def _bill(
                     tracker=context.tracker,
                     into_draft=outcome.into_draft,
                     next_name=following,
+                    draft_total=outcome.draft_total,
                 )
             )
             if choice != "next":

@@ -40,7 +40,7 @@ from timebill.core.models import (
     Tax,
     Unit,
 )
-from timebill.core.money import Totals, amount_totals, line_amount
+from timebill.core.money import Amount, Totals, with_lines
 
 __all__ = ["Billomat", "InvoiceItem", "check_billomat_id"]
 
@@ -305,25 +305,30 @@ class Billomat:
         if changes:
             await self._send("PUT", f"/api/invoices/{current.id}", {"invoice": changes})
 
+    async def draft_amounts(self, invoice_id: str) -> tuple[Invoice, list[Amount]]:
+        """A draft and its items' amounts as Billomat computed them (their gross on a GROSS
+        draft), for timebill.core.money.amount_totals: what a draft totals with lines added."""
+        invoice, items = await asyncio.gather(
+            self.invoice(invoice_id), self.invoice_items(invoice_id)
+        )
+        gross = invoice.net_gross == "GROSS"
+        amounts = [
+            (
+                item.tax_name,
+                item.tax_rate or Decimal(0),
+                item.total_gross if gross else item.total_net,
+            )
+            for item in items
+        ]
+        return invoice, amounts
+
     async def draft_totals(
         self, invoice_id: str, lines: Iterable[InvoiceLine]
     ) -> tuple[Invoice, Totals, Totals]:
         """A draft, its totals now and with `lines` added (priced as the draft's `net_gross`
-        reads them), by timebill.core.money's rule over its items as Billomat computed them."""
-        invoice, items = await asyncio.gather(
-            self.invoice(invoice_id), self.invoice_items(invoice_id)
-        )
-        mode = invoice.net_gross
-        existing = [
-            (
-                item.tax_name,
-                item.tax_rate or Decimal(0),
-                item.total_gross if mode == "GROSS" else item.total_net,
-            )
-            for item in items
-        ]
-        added = [line_amount(line, mode) for line in lines]
-        return invoice, amount_totals(existing, mode), amount_totals(existing + added, mode)
+        reads them)."""
+        invoice, amounts = await self.draft_amounts(invoice_id)
+        return invoice, *with_lines(amounts, lines, invoice.net_gross)
 
     async def drafts(self, client_id: str | None = None) -> list[Invoice]:
         params = {"status": "DRAFT"} | ({"client_id": client_id} if client_id else {})
