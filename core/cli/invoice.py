@@ -162,7 +162,6 @@ async def _invoice(settings: Any, args: argparse.Namespace, journal: Journal, as
             f"{flag} names one client's draft: use it with --customer, not --all-customers."
         )
     start, end = resolve_period(args.start, args.end, args.period)
-    say(f"Period: {period_text(start, end)}")
     account = tracker_account(settings)
     base, flags = _options(args, settings)
     async with open_source(settings) as source, open_billomat(settings) as billomat:
@@ -206,6 +205,8 @@ async def _invoice(settings: Any, args: argparse.Namespace, journal: Journal, as
             return EXIT_NOTHING
         plan_result, options = result
         plan = plan_result.plan
+        # The period as resolved from what was typed (01.11.26 is 2026).
+        say(f"Period: {period_text(start, end)}")
         say(render_plan(plan, plan_result.skipped))
         if args.into_draft:
             draft, before, after = await billomat.draft_totals(args.into_draft, plan.lines)
