@@ -10,6 +10,12 @@ is quantity × unit_price, rounded to cents; per (name, rate) the gross is summe
 gross / (1 + rate) rounded to cents, the tax the difference (billomat_wire.invoice_totals).
 Changing `net_gross` of a draft re-reads its unit prices (totals recomputed), as the docs leave
 open what else would happen.
+
+A client's `tax_rule` (TAX, NO_TAX, COUNTRY with `country_code`/`vat_number`) is stored and served
+but not applied to items: how Billomat applies it to an item that names no tax is undocumented
+(UNCERTAIN), so the sandbox gives such an item the account's default tax whatever the rule. That
+is never kinder than Billomat: a client that relied on the rule instead of sending the rate would
+bill a Swiss client 19 % here and be caught by a test.
 """
 
 from __future__ import annotations
