@@ -483,3 +483,15 @@ def test_the_period_a_draft_states_is_read_and_widened() -> None:
         d(2026, 11, 3),
         d(2026, 12, 5),
     )
+
+
+async def test_settings_a_user_may_not_read_leave_prices_net(
+    server: SandboxServer, fast_retry: RetryPolicy
+) -> None:
+    """Every invoice says its net_gross and sends prices that match, so NET is still billed
+    right when the key's user may not read the account's settings."""
+    server.faults.add("status", service="billomat", path="/settings", status=403, count=None)
+    async with billomat(server, fast_retry) as b:
+        assert await b.account_prices() == "NET"
+        clients = {c.id: c for c in await b.clients()}
+    assert clients["812302"].net_gross == "GROSS" and clients[MUELLER].net_gross == "NET"

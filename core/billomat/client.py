@@ -24,6 +24,7 @@ from timebill.core.errors import (
     ConfigError,
     ConflictError,
     NotFoundError,
+    PermissionDeniedError,
     ServiceError,
     UnknownAccountError,
     ValidationError,
@@ -161,7 +162,15 @@ class Billomat:
     async def account_prices(self) -> NetGross:
         """The account's price setting (GET /settings `net_gross`): how an invoice's unit prices
         are read when neither the invoice nor its client says otherwise."""
-        settings = wire.single(await self._get("/api/settings"), "settings")
+        try:
+            settings = wire.single(await self._get("/api/settings"), "settings")
+        except (PermissionDeniedError, NotFoundError) as exc:
+            if isinstance(exc, UnknownAccountError):
+                raise
+            # A user without the right to read the settings: NET is still billed right, as
+            # every invoice says `net_gross` and sends prices that match it; only a GROSS
+            # account's habit of showing gross prices is not followed.
+            return "NET"
         return wire.net_gross(settings.get("net_gross")) or "NET"
 
     async def clients(self) -> list[BillomatClient]:
