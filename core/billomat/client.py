@@ -176,9 +176,10 @@ class Billomat:
     async def clients(self) -> list[BillomatClient]:
         """Clients with the price setting that applies to them resolved (a client's SETTINGS
         defers to the account's)."""
-        rows, prices = await asyncio.gather(
-            self._all("/api/clients", "clients", "client"), self.account_prices()
-        )
+        rows = await self._all("/api/clients", "clients", "client")
+        # After the list, not beside it: the lists' requests go out together as before, and a
+        # refused key ends the run on the first of them.
+        prices = await self.account_prices()
         return [wire.to_client(row, prices) for row in rows]
 
     async def taxes(self) -> list[Tax]:
