@@ -54,7 +54,7 @@ from timebill.core.invoicing.models import (
     UnassignedCustomer,
 )
 from timebill.core.invoicing.texts import Grouping, Language, RoundPer
-from timebill.core.models import BillomatClient, InvoiceLine, InvoicePlan, TimeEntry
+from timebill.core.models import BillomatClient, InvoiceLine, InvoicePlan, NetGross, TimeEntry
 from timebill.core.money import cents, line_total_net, totals
 
 __all__ = [
@@ -184,7 +184,7 @@ def build_plan(
         )
 
     tax = taxrule.decide(client, options.tax_rule, options.reverse_charge)
-    net_gross = client.net_gross if client else "NET"
+    net_gross: NetGross = client.net_gross if client else "NET"
     lines = LineBuilder(assignments, options, tax=tax, net_gross=net_gross).lines(selected)
     start = min(entry.date for entry in selected)
     end = max(entry.date for entry in selected)
@@ -219,7 +219,7 @@ def _assemble(
     end: dt.date,
     customers: str,
     tax: taxrule.TaxDecision,
-    net_gross: Literal["NET", "GROSS"],
+    net_gross: NetGross,
 ) -> InvoicePlan:
     language = options.language
     template = options.invoice_title_template or text.DEFAULT_INVOICE_TITLE[language]
