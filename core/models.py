@@ -22,6 +22,11 @@ SERVICE_TITLES: dict[str, str] = {
     "clockodo": "clockodo",
     "billomat": "Billomat",
 }
+# How an invoice's unit prices are meant (Billomat `net_gross`): a GROSS unit price includes
+# the tax.
+NetGross = Literal["NET", "GROSS"]
+# Billomat client `tax_rule`.
+TaxRule = Literal["TAX", "NO_TAX", "COUNTRY"]
 
 
 class _Model(BaseModel):
@@ -169,6 +174,13 @@ class BillomatClient(_Model):
     client_number: str | None = None
     currency_code: str | None = None
     archived: bool = False
+    # The price setting that applies to this client's invoices: its own `net_gross`, or the
+    # account's (`net_gross_from` says which) when the client says SETTINGS.
+    net_gross: NetGross = "NET"
+    net_gross_from: Literal["client", "account"] = "account"
+    tax_rule: TaxRule = "COUNTRY"
+    country_code: str | None = None
+    vat_number: str | None = None
 
 
 class Tax(_Model):
@@ -216,6 +228,9 @@ class InvoiceLine(_Model):
     total_net: Decimal
     # How the quantity was rounded, e.g. "rounded up to 15 min per entry"; shown in the preview.
     rounding_note: str = ""
+    # The line's value at the tracker's exact minutes (Σ minutes × rate / 60, not rounded);
+    # None for lump sums and lines edited by hand.
+    exact_net: Decimal | None = None
 
 
 class TaxTotal(_Model):
@@ -223,6 +238,19 @@ class TaxTotal(_Model):
     rate: Decimal
     net: Decimal
     amount: Decimal
+
+
+class Implausible(_Model):
+    """An entry (or a day's entries) that looks wrong: shown, billed only once confirmed.
+
+    kind: "long_entry" (one entry over 24 h), "long_day" (one person over 24 h on a day),
+    "negative_rate" (the entry's hourly rate is below 0). `amount` is minutes or the rate."""
+
+    kind: Literal["long_entry", "long_day", "negative_rate"]
+    entry_ids: tuple[str, ...]
+    day: dt.date
+    amount: Decimal
+    who: str = ""
 
 
 class InvoicePlan(_Model):
@@ -245,6 +273,18 @@ class InvoicePlan(_Model):
     total_net: Decimal
     taxes: tuple[TaxTotal, ...]
     total_gross: Decimal
+    # Sent as the invoice's `net_gross`; on GROSS the unit prices sent include the tax.
+    net_gross: NetGross = "NET"
+    # Which tax treatment applied (domestic, reverse_charge, outside_eu, no_tax), why (a code of
+    # timebill.core.invoicing.taxrule) and the note it adds to the invoice's texts.
+    tax_treatment: str = "domestic"
+    tax_reason: str = ""
+    tax_country: str = ""
+    tax_note: str = ""
+    # Net at the tracker's exact minutes (Σ minutes × rate / 60), to say what rounding changed.
+    exact_net: Decimal | None = None
+    tax_vat_id: str = ""
+    implausible: tuple[Implausible, ...] = ()
 
 
 class Invoice(_Model):
@@ -263,3 +303,5 @@ class Invoice(_Model):
     total_gross: Decimal = Decimal("0")
     customfield: str = ""
     item_count: int | None = None
+    net_gross: NetGross = "NET"
+    note: str = ""

@@ -3,7 +3,13 @@ Billomat emulator share, and the one formatter every screen and command uses.
 
 shared/api/billomat.md §6: a line's net is quantity × unit_price (minus its reduction), rounded to
 cents half up, once per line; the tax of each (name, rate) is computed on the sum of its lines'
-nets and rounded to cents; gross = net + taxes. Billomat's own rule is UNCERTAIN (its responses
+nets and rounded to cents; gross = net + taxes.
+
+GROSS invoices (`net_gross` GROSS: a unit price includes the tax; Billomat's maths is UNCERTAIN,
+digest UNCERTAIN 7): a line's gross is quantity × gross unit price, rounded to cents once; per
+(name, rate) the gross of its lines is summed, its net is that gross / (1 + rate), rounded to
+cents, and the tax is the difference. timebill keeps its prices net and sends
+`gross_unit_price` on a GROSS invoice, so the tracker's rate is what the client pays net. Billomat's own rule is UNCERTAIN (its responses
 carry `*_plain` and `*_rounded` variants); keeping the rule here, in one place, means the preview
 equals the draft the sandbox computes to the cent, and a correction lands everywhere at once.
 """
@@ -15,10 +21,13 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Protocol
 
-from timebill.core.models import TaxTotal, TimeEntry
+from timebill.core.models import NetGross, TaxTotal, TimeEntry
 
 CENT = Decimal("0.01")
 HUNDRED = Decimal(100)
+# Quantity places where minutes / 60 is not a whole number of hundredths (7 min = 0.116667 h):
+# at 6 places the quantity's error stays below 0.5 cent per line for rates under 10,000 an hour.
+QUANTITY = Decimal("0.000001")
 
 
 def cents(amount: Decimal) -> Decimal:
@@ -81,6 +90,39 @@ def line_net(
     return cents(unreduced - Decimal(reduction))
 
 
+def hours(minutes: int) -> Decimal:
+    """Minutes as an invoice quantity in hours: two places where that is exact (90 -> 1.50),
+    else six (7 -> 0.116667), so a line's net is the tracker's value to the cent whatever the
+    grouping (two places lost up to 0.3 minutes per line)."""
+    exact = Decimal(minutes) / 60
+    two = cents(exact)
+    return two if two == exact else exact.quantize(QUANTITY, rounding=ROUND_HALF_UP)
+
+
+def gross_unit_price(unit_price: Decimal, tax_rate: Decimal) -> Decimal:
+    """The unit price a GROSS invoice carries for a net `unit_price`: exact, no rounding
+    (a price in cents times (100 + rate) / 100 has at most four places at whole rates)."""
+    return plain(unit_price * (HUNDRED + Decimal(tax_rate)) / HUNDRED)
+
+
+def net_of_gross(gross: Decimal, tax_rate: Decimal) -> Decimal:
+    return cents(gross * HUNDRED / (HUNDRED + Decimal(tax_rate)))
+
+
+def line_total_net(
+    quantity: Decimal, unit_price: Decimal, tax_rate: Decimal, net_gross: NetGross = "NET"
+) -> Decimal:
+    """A line's net as the invoice shows it: see the module docstring for GROSS."""
+    if net_gross == "NET":
+        return line_net(quantity, unit_price)
+    return net_of_gross(line_gross(quantity, unit_price, tax_rate), tax_rate)
+
+
+def line_gross(quantity: Decimal, unit_price: Decimal, tax_rate: Decimal) -> Decimal:
+    """A GROSS line's gross: quantity × the gross unit price, rounded to cents once."""
+    return cents(quantity * gross_unit_price(unit_price, tax_rate))
+
+
 class TaxedLine(Protocol):
     """What the totals need of a line; InvoiceLine fits it."""
 
@@ -93,6 +135,12 @@ class TaxedLine(Protocol):
     @property
     def total_net(self) -> Decimal: ...
 
+    @property
+    def quantity(self) -> Decimal: ...
+
+    @property
+    def unit_price(self) -> Decimal: ...
+
 
 @dataclass(frozen=True)
 class Totals:
@@ -101,28 +149,58 @@ class Totals:
     gross: Decimal
 
 
-def tax_totals(lines: Iterable[TaxedLine]) -> tuple[TaxTotal, ...]:
-    """One TaxTotal per (name, rate), on the sum of its lines' (already rounded) nets.
-
-    Ordered by rate descending, then name, so 19 % comes before 7 % as on a German invoice."""
-    nets: dict[tuple[str, Decimal], Decimal] = {}
-    for line in lines:
-        key = (line.tax_name, plain(Decimal(line.tax_rate)))
-        nets[key] = nets.get(key, Decimal("0")) + line.total_net
-    ordered = sorted(nets.items(), key=lambda item: (-item[0][1], item[0][0]))
-    return tuple(
-        TaxTotal(name=name, rate=rate, net=cents(net), amount=cents(net * rate / HUNDRED))
-        for (name, rate), net in ordered
-    )
+# (tax name, rate, the line's rounded amount: its net on a NET invoice, its gross on a GROSS one)
+Amount = tuple[str, Decimal, Decimal]
 
 
-def totals(lines: Iterable[TaxedLine]) -> Totals:
-    """Net, taxes and gross of a set of lines, by the rule in this module's docstring."""
-    materialized = list(lines)
-    net = cents(sum((line.total_net for line in materialized), Decimal("0")))
-    taxes = tax_totals(materialized)
+def line_amount(line: TaxedLine, net_gross: NetGross) -> Amount:
+    rate = plain(Decimal(line.tax_rate))
+    if net_gross == "NET":
+        return line.tax_name, rate, line.total_net
+    return line.tax_name, rate, line_gross(line.quantity, line.unit_price, rate)
+
+
+def amount_totals(amounts: Iterable[Amount], net_gross: NetGross = "NET") -> Totals:
+    """Totals of line amounts (see `line_amount`): one TaxTotal per (name, rate), ordered by
+    rate descending, then name, so 19 % comes before 7 % as on a German invoice. Lines read
+    back from Billomat enter here too (their `total_net` or `total_gross`), so a draft's total
+    with lines added is computed by the same rule."""
+    sums: dict[tuple[str, Decimal], Decimal] = {}
+    for name, rate, amount in amounts:
+        key = (name, plain(Decimal(rate)))
+        sums[key] = sums.get(key, Decimal("0")) + amount
+    ordered = sorted(sums.items(), key=lambda item: (-item[0][1], item[0][0]))
+    taxes: list[TaxTotal] = []
+    for (name, rate), amount in ordered:
+        if net_gross == "NET":
+            net = cents(amount)
+            taxes.append(
+                TaxTotal(name=name, rate=rate, net=net, amount=cents(net * rate / HUNDRED))
+            )
+        else:
+            net = net_of_gross(amount, rate)
+            taxes.append(TaxTotal(name=name, rate=rate, net=net, amount=cents(amount) - net))
+    net = sum((tax.net for tax in taxes), Decimal("0"))
     gross = net + sum((tax.amount for tax in taxes), Decimal("0"))
-    return Totals(net=net, taxes=taxes, gross=cents(gross))
+    return Totals(net=cents(net), taxes=tuple(taxes), gross=cents(gross))
+
+
+def tax_totals(lines: Iterable[TaxedLine], net_gross: NetGross = "NET") -> tuple[TaxTotal, ...]:
+    return totals(lines, net_gross).taxes
+
+
+def totals(lines: Iterable[TaxedLine], net_gross: NetGross = "NET") -> Totals:
+    """Net, taxes and gross of a set of lines, by the rule in this module's docstring."""
+    return amount_totals((line_amount(line, net_gross) for line in lines), net_gross)
+
+
+def with_lines(
+    existing: Iterable[Amount], lines: Iterable[TaxedLine], net_gross: NetGross
+) -> tuple[Totals, Totals]:
+    """A draft's totals from its items' amounts, before and after `lines` are added to it."""
+    before = list(existing)
+    added = [line_amount(line, net_gross) for line in lines]
+    return amount_totals(before, net_gross), amount_totals(before + added, net_gross)
 
 
 def entry_amount(entry: TimeEntry) -> Decimal | None:

@@ -34,17 +34,37 @@ PRESETS = {
 
 
 def parse_date(text: str, what: str = "date") -> dt.date:
-    """ISO `YYYY-MM-DD`, or German `DD.MM.YYYY`; anything else is refused with an example."""
+    """ISO `YYYY-MM-DD`, or German `DD.MM.YYYY` / `DD.MM.YY` (a two-digit year is 20YY, as a
+    German user writing `01.11.26` means 2026); anything else is refused with an example.
+
+    A year of three digits, or of one, is refused rather than read as the year 26 or 2: that
+    pulled in entries of the wrong century without a word."""
     value = text.strip()
     try:
         if "." in value:
-            day, month, year = value.split(".")
+            day, month, year = (part.strip() for part in value.split("."))
+            if not (day.isdigit() and month.isdigit() and year.isdigit()):
+                raise ValueError(value)
+            if len(year) == 2:
+                return dt.date(2000 + int(year), int(month), int(day))
+            if len(year) != 4:
+                raise ValueError(value)
             return dt.date(int(year), int(month), int(day))
-        return dt.date.fromisoformat(value)
+        return dt.date.fromisoformat(value) if len(value) == 10 else _refuse()
     except ValueError:
         raise PeriodError(
-            f"{what} {text!r} is not a valid date: use YYYY-MM-DD (e.g. 2026-10-31) or DD.MM.YYYY."
+            f"{what} {text!r} is not a valid date: use YYYY-MM-DD (e.g. 2026-10-31), DD.MM.YYYY "
+            "or DD.MM.YY (e.g. 31.10.26)."
         ) from None
+
+
+def _refuse() -> dt.date:
+    raise ValueError("not a date")
+
+
+def period_text(start: dt.date, end: dt.date) -> str:
+    """The resolved period as printed by the commands: `01.11.2026 – 30.11.2026`."""
+    return f"{start:%d.%m.%Y} – {end:%d.%m.%Y}"
 
 
 def resolve(

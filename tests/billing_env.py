@@ -125,6 +125,7 @@ class BillingEnv:
         like: str,
         service: str | None = None,
         hourly_rate: float | None = None,
+        minutes: int = 45,
     ) -> str:
         """A new open entry through the tracker's API, with the customer/project/service of
         entry `like` (or the service named); returns its id. `hourly_rate`: clockodo only."""
@@ -138,7 +139,7 @@ class BillingEnv:
             body: dict[str, Any] = {
                 "time_entry": {
                     "date_at": day.isoformat(),
-                    "minutes": 45,
+                    "minutes": minutes,
                     "note": "added after the preview",
                     "project_id": model["project_id"],
                     "service_id": model["service_id"],
@@ -158,7 +159,9 @@ class BillingEnv:
             "services_id": model["services_id"],
             "billable": 1,
             "time_since": since.isoformat().replace("+00:00", "Z"),
-            "time_until": (since + dt.timedelta(minutes=45)).isoformat().replace("+00:00", "Z"),
+            "time_until": (since + dt.timedelta(minutes=minutes))
+            .isoformat()
+            .replace("+00:00", "Z"),
             "text": "added after the preview",
         }
         if hourly_rate is not None:

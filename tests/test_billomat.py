@@ -509,3 +509,102 @@ async def test_cancelling_the_wait_before_a_create_sends_nothing(server: Sandbox
     # The refused POST is the only one: no draft exists, nothing to find or clean up.
     assert server.count("billomat", "POST", "/api/invoices") == 1
     assert all(i["customfield"] != "tb-plan-429" for i in server.billomat.invoices())
+
+
+# -- issue 10: prices, tax rules, appending ------------------------------------------------------
+async def test_clients_carry_their_price_setting_and_tax_rule(
+    server: SandboxServer, fast_retry: RetryPolicy
+) -> None:
+    async with billomat(server, fast_retry) as b:
+        assert await b.account_prices() == "NET"
+        clients = {c.id: c for c in await b.clients()}
+        assert (clients["812302"].net_gross, clients["812302"].net_gross_from) == (
+            "GROSS",
+            "client",
+        )
+        assert (clients[MUELLER].net_gross, clients[MUELLER].net_gross_from) == ("NET", "account")
+        swiss = clients["812309"]
+        assert (swiss.tax_rule, swiss.country_code, swiss.vat_number) == ("COUNTRY", "CH", None)
+        # The account switched to gross prices: every client on SETTINGS follows.
+        c = creds(server)
+        httpx.put(
+            f"{c['base_url']}/api/settings",
+            headers={"X-BillomatApiKey": c["api_key"]},
+            json={"settings": {"net_gross": "GROSS"}},
+        ).raise_for_status()
+        assert await b.account_prices() == "GROSS"
+        again = {c.id: c for c in await b.clients()}
+        assert again[MUELLER].net_gross == "GROSS" and again["812302"].net_gross == "GROSS"
+
+
+async def test_a_gross_draft_gets_gross_prices_and_a_reverse_charge_note_added(
+    server: SandboxServer, fast_retry: RetryPolicy
+) -> None:
+    plan = make_plan("tb-plan-gross", [line("Beratung", "2", "95")]).model_copy(
+        update={"net_gross": "GROSS", "tax_note": "Reverse Charge"}
+    )
+    async with billomat(server, fast_retry) as b:
+        draft = await b.create_draft(plan)
+        [item] = await b.invoice_items(draft.id)
+        after = await b.invoice(draft.id)
+    assert (draft.net_gross, item.unit_price) == ("GROSS", Decimal("113.05"))
+    assert (after.total_gross, after.total_net) == (Decimal("226.1"), Decimal("190"))
+    # Added after the account's payment terms, not in their place.
+    terms, note = after.note.split("\n\n")
+    assert "[Invoice.due_date]" in terms and note == "Reverse Charge"
+
+
+async def test_appending_widens_the_period_and_adds_the_note_once(
+    server: SandboxServer, fast_retry: RetryPolicy
+) -> None:
+    november = make_plan("tb-plan-nov", [line("Beratung", "1", "95")]).model_copy(
+        update={"service_start": dt.date(2026, 11, 3), "service_end": dt.date(2026, 11, 30)}
+    )
+    december = [line("Beratung", "2", "95")]
+    async with billomat(server, fast_retry) as b:
+        draft = await b.create_draft(november)
+        assert draft.supply_date == "03.11.2026 – 30.11.2026"
+        _, before, after = await b.draft_totals(draft.id, december)
+        await b.add_items(
+            draft.id,
+            december,
+            period=(dt.date(2026, 12, 1), dt.date(2026, 12, 12)),
+            note="Reverse Charge",
+        )
+        await b.add_items(
+            draft.id, december[:0] + december, period=(dt.date(2026, 11, 5), dt.date(2026, 11, 6))
+        )
+        now = await b.invoice(draft.id)
+    assert now.supply_date == "03.11.2026 – 12.12.2026"
+    assert now.note.count("Reverse Charge") == 1
+    assert (before.net, after.net) == (Decimal("95.00"), Decimal("285.00"))
+    assert now.total_net == after.net + Decimal("190")  # the second append added two hours more
+
+
+def test_the_period_a_draft_states_is_read_and_widened() -> None:
+    from timebill.core.billomat import wire
+
+    d = dt.date
+    assert wire.read_period("2026-11-03") == (d(2026, 11, 3), d(2026, 11, 3))
+    assert wire.read_period("03.11.2026 – 30.11.2026") == (d(2026, 11, 3), d(2026, 11, 30))
+    assert wire.read_period("") is None and wire.read_period("November") is None
+    assert wire.widened_period("", d(2026, 12, 1), d(2026, 12, 5)) == (
+        d(2026, 12, 1),
+        d(2026, 12, 5),
+    )
+    assert wire.widened_period("03.11.2026 – 30.11.2026", d(2026, 12, 1), d(2026, 12, 5)) == (
+        d(2026, 11, 3),
+        d(2026, 12, 5),
+    )
+
+
+async def test_settings_a_user_may_not_read_leave_prices_net(
+    server: SandboxServer, fast_retry: RetryPolicy
+) -> None:
+    """Every invoice says its net_gross and sends prices that match, so NET is still billed
+    right when the key's user may not read the account's settings."""
+    server.faults.add("status", service="billomat", path="/settings", status=403, count=None)
+    async with billomat(server, fast_retry) as b:
+        assert await b.account_prices() == "NET"
+        clients = {c.id: c for c in await b.clients()}
+    assert clients["812302"].net_gross == "GROSS" and clients[MUELLER].net_gross == "NET"

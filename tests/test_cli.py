@@ -364,7 +364,8 @@ def test_entries_table_shows_umlauts_and_totals(
     rows = entries_json(capsys, *OCTOBER)
     code, out, err = run(capsys, "entries", *OCTOBER)  # table is the default
     assert (code, err) == (0, "")
-    lines = out.splitlines()
+    period, *lines = out.splitlines()
+    assert period == "Period: 01.10.2026 – 31.10.2026"
     assert lines[0].split() == [
         "date",
         "customer",

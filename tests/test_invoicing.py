@@ -176,19 +176,19 @@ SHORT = [entry(1, 1, 7), entry(2, 1, 8), entry(3, 2, 31)]
 @pytest.mark.parametrize(
     ("step", "per", "quantity", "note"),
     [
-        (0, "entry", D("0.77"), ""),
+        (0, "entry", D("0.766667"), ""),
         (15, "entry", D("1.25"), "aufgerundet auf 15 Min. je Eintrag"),
         (15, "line", D("1.00"), "aufgerundet auf 15 Min. je Position"),
         (6, "entry", D("1.00"), "aufgerundet auf 6 Min. je Eintrag"),
-        (5, "line", D("0.83"), "aufgerundet auf 5 Min. je Position"),
+        (5, "line", D("0.833333"), "aufgerundet auf 5 Min. je Position"),
         (30, "entry", D("2.00"), "aufgerundet auf 30 Min. je Eintrag"),
-        (10, "line", D("0.83"), "aufgerundet auf 10 Min. je Position"),
+        (10, "line", D("0.833333"), "aufgerundet auf 10 Min. je Position"),
     ],
 )
 def test_rounding_per_entry_and_per_line(step: int, per: str, quantity: Decimal, note: str) -> None:
     (line,) = plan_for(SHORT, round_to=step, round_per=per).lines
     assert line.quantity == quantity
-    assert line.quantity.as_tuple().exponent == -2
+    assert line.quantity.as_tuple().exponent in (-2, -6)
     assert line.rounding_note == note
 
 
@@ -302,7 +302,9 @@ def test_reverse_charge_bills_zero_vat_with_the_legal_note() -> None:
         [entry(1, 1, 60), entry(2, 1, 60, service="s3")], reverse_charge=True, note="Danke!"
     )
     assert {line.tax_rate for line in plan.lines} == {D("0")}
-    assert plan.note == "Danke!\n\nSteuerschuldnerschaft des Leistungsempfängers (Reverse Charge)"
+    # The note is added to the draft's texts when it is created, never replacing them.
+    assert plan.note == "Danke!"
+    assert plan.tax_note == "Steuerschuldnerschaft des Leistungsempfängers (Reverse Charge)"
     assert [(tax.rate, tax.amount) for tax in plan.taxes] == [(D("0"), D("0.00"))]
     assert plan.total_gross == plan.total_net == D("155.00")
 
@@ -497,35 +499,36 @@ def test_mixing_trackers_in_one_plan_is_refused() -> None:
 def test_twenty_minutes_at_95_to_the_cent() -> None:
     plan = plan_for([entry(1, 1, 20)])
     (line,) = plan.lines
-    assert (line.quantity, line.total_net) == (D("0.33"), D("31.35"))
-    assert [(tax.net, tax.amount) for tax in plan.taxes] == [(D("31.35"), D("5.96"))]
-    assert plan.total_gross == D("37.31")
+    # 20 min is 0.333333 h: 31.67, the tracker's 20 × 95 / 60 = 31.666… (0.33 h lost 32 cents).
+    assert (line.quantity, line.total_net) == (D("0.333333"), D("31.67"))
+    assert [(tax.net, tax.amount) for tax in plan.taxes] == [(D("31.67"), D("6.02"))]
+    assert plan.total_gross == D("37.69")
 
 
 def test_tax_is_computed_on_the_sum_of_lines_not_per_line() -> None:
     entries = [entry(1, 1, 20), entry(2, 2, 20), entry(3, 3, 20)]
     plan = plan_for(entries, grouping="entry")
-    assert [line.total_net for line in plan.lines] == [D("31.35")] * 3
-    # Per line 3 × 5.96 = 17.88; on the sum 94.05 × 19 % = 17.8695 -> 17.87 (billomat.md §6).
-    assert [(tax.net, tax.amount) for tax in plan.taxes] == [(D("94.05"), D("17.87"))]
-    assert plan.total_gross == D("111.92")
+    assert [line.total_net for line in plan.lines] == [D("31.67")] * 3
+    # Per line 3 × 6.02 = 18.06; on the sum 95.01 × 19 % = 18.0519 -> 18.05 (billomat.md §6).
+    assert [(tax.net, tax.amount) for tax in plan.taxes] == [(D("95.01"), D("18.05"))]
+    assert plan.total_gross == D("113.06")
 
 
 def test_mixed_19_and_7_percent() -> None:
     entries = [entry(1, 1, 20), entry(2, 2, 50, service="s3"), entry(3, 3, 35, service="s2")]
     plan = plan_for(entries)
-    # 20 min -> 0.33 h × 95; 35 min -> 0.58 h × 110; 50 min -> 0.83 h × 60 (7 %).
+    # 20 min -> 0.333333 h × 95; 35 min -> 0.583333 h × 110; 50 min -> 0.833333 h × 60 (7 %).
     assert [(line.title, line.quantity, line.total_net) for line in plan.lines] == [
-        ("Beratung", D("0.33"), D("31.35")),
-        ("Entwicklung", D("0.58"), D("63.80")),
-        ("Lektorat", D("0.83"), D("49.80")),
+        ("Beratung", D("0.333333"), D("31.67")),
+        ("Entwicklung", D("0.583333"), D("64.17")),
+        ("Lektorat", D("0.833333"), D("50.00")),
     ]
     assert [(tax.rate, tax.net, tax.amount) for tax in plan.taxes] == [
-        (D("19"), D("95.15"), D("18.08")),
-        (D("7"), D("49.80"), D("3.49")),
+        (D("19"), D("95.84"), D("18.21")),
+        (D("7"), D("50.00"), D("3.50")),
     ]
-    assert plan.total_net == D("144.95")
-    assert plan.total_gross == D("166.52")
+    assert plan.total_net == D("145.84")
+    assert plan.total_gross == D("167.55")
 
 
 def test_money_rules() -> None:

@@ -17,7 +17,7 @@ from timebill.core.invoicing.builder import (
     plans_by_client,
 )
 from timebill.core.models import Article, BillomatClient, InvoicePlan, Tax, TimeEntry
-from timebill.core.money import cents, line_net
+from timebill.core.money import cents, hours, line_net
 
 D = Decimal
 SETTINGS = settings(max_examples=200, deadline=None)
@@ -193,8 +193,8 @@ def test_quantity_is_the_sum_of_rounded_durations(
             minutes = sum(_ceil(entry.minutes, step) for entry in billed)
         else:
             minutes = _ceil(sum(entry.minutes for entry in billed), step)
-        assert line.quantity == cents(D(minutes) / 60)
-        assert line.quantity.as_tuple().exponent == -2
+        assert line.quantity == hours(minutes)
+        assert line.quantity.as_tuple().exponent in (-2, -6)
         assert bool(line.rounding_note) == (step > 0)
 
 
@@ -260,3 +260,46 @@ def test_no_billed_running_or_in_progress_entry_enters_any_plan(
     assert all(first[i].customer_id == "k4" for i in unassigned)
     for r in result.plans:
         _check_totals(r.plan)
+
+
+GROUPINGS = ("entry", "day", "service", "project", "project_service", "user")
+
+
+@SETTINGS
+@given(
+    entries(),
+    st.sampled_from(["article", "entry"]),
+    st.sampled_from(["NET", "GROSS"]),
+    st.booleans(),
+)
+def test_without_rounding_the_net_is_the_trackers_value_for_every_grouping(
+    all_entries: list[TimeEntry], rate_source: str, net_gross: str, reverse_charge: bool
+) -> None:
+    """Issue 10.3: the same entries came to different totals per grouping when hours were
+    rounded to 0.01 per line. With rounding "none" the net is Σ minutes × rate / 60 (plus lump
+    sums) within a cent per line, grouped any way, on NET and GROSS invoices alike."""
+    client = BillomatClient(id="c1", name="Eins", net_gross=net_gross)  # type: ignore[arg-type]
+    assign = ASSIGN.model_copy(update={"billomat_clients": (client, ASSIGN.billomat_clients[1])})
+    nets: dict[str, D] = {}
+    for grouping in GROUPINGS:
+        opts = PlanOptions(
+            grouping=grouping,  # type: ignore[arg-type]
+            rate_source=rate_source,  # type: ignore[arg-type]
+            reverse_charge=reverse_charge,
+        )
+        try:
+            plan = build_plan(all_entries, assign, opts, client_id="c1").plan
+        except NothingToBillError:
+            return
+        tracker = D(0)
+        for line in plan.lines:
+            if line.unit == "Pauschale":
+                tracker += line.total_net if net_gross == "NET" else line.quantity * line.unit_price
+                continue
+            by_id = {entry.id: entry for entry in reversed(all_entries)}
+            tracker += sum(D(by_id[i].minutes) for i in line.entry_ids) * line.unit_price / 60
+        assert plan.exact_net == cents(tracker)
+        assert abs(plan.total_net - tracker) <= D("0.01") * len(plan.lines), grouping
+        nets[grouping] = plan.total_net
+    # Groupings differ by the cent rounding of their lines only.
+    assert max(nets.values()) - min(nets.values()) <= D("0.01") * len(all_entries)

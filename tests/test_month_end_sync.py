@@ -157,3 +157,23 @@ def test_sync_without_yes_asks_and_keeps_entries_billed(
         assert "kept as billed" in asked.out
         assert env.entries() == before
         assert env.plans("done")[0].id == record.id
+
+
+def test_month_end_skips_a_client_with_implausible_entries_unless_allowed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with billing_env(tmp_path, monkeypatch, "mite") as env:
+        wanted = open_by_customer(env)
+        mueller = sorted(wanted["Müller & Söhne GmbH"])
+        long = env.add_entry(dt.date(2026, 10, 31), like=mueller[0], minutes=30 * 60)
+
+        run = env.run("invoice", "--all-customers", *OCTOBER, "--yes")
+        assert run.code == 1
+        assert f"implausible: entry {long} on 31.10.2026" in run.out
+        assert "skipped: 1 implausible entries" in run.err and "--allow-implausible" in run.err
+        assert "812301" not in {r.client_id for r in env.plans("done")}
+        assert long not in env.billed() and env.plans("done")  # the other clients were billed
+
+        again = env.run("invoice", "--all-customers", *OCTOBER, "--allow-implausible", "--yes")
+        [record] = [r for r in env.plans("done") if r.client_id == "812301"]
+        assert long in record.entry_ids and long in env.billed(), again.text

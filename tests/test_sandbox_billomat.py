@@ -311,3 +311,55 @@ def test_master_data_crud_rules(api: httpx.Client) -> None:
     defaults = [t["id"] for t in api.get("/taxes").json()["taxes"]["tax"] if t["is_default"] == "1"]
     assert defaults == [tax["id"]]
     assert api.post("/taxes", json={"tax": {"name": "X"}}).status_code == 400
+
+
+# -- net_gross and tax rules (issue 10) ----------------------------------------------------------
+SCHAEFER = "812302"  # seeded GROSS
+
+
+def test_account_settings_carry_the_price_setting(api: httpx.Client) -> None:
+    assert api.get("/settings").json()["settings"]["net_gross"] == "NET"
+    refused = api.put("/settings", json={"settings": {"net_gross": "BRUTTO"}})
+    assert refused.status_code == 400 and "net_gross" in refused.json()["errors"]["error"]
+    assert api.put("/settings", json={"settings": {"net_gross": "GROSS"}}).status_code == 200
+    # A client on SETTINGS now gets GROSS invoices; one that says NET keeps NET.
+    assert new_invoice(api, [])["net_gross"] == "GROSS"
+    api.put(f"/clients/{MUELLER}", json={"client": {"net_gross": "NET"}}).raise_for_status()
+    assert new_invoice(api, [])["net_gross"] == "NET"
+
+
+def test_gross_invoices_read_unit_prices_with_the_tax_included(api: httpx.Client) -> None:
+    items = [
+        {"title": "A", "quantity": "1", "unit_price": "119", "tax_rate": "19", "tax_name": "MwSt"},
+        {
+            "title": "B",
+            "quantity": "3",
+            "unit_price": "10.01",
+            "tax_rate": "19",
+            "tax_name": "MwSt",
+        },
+        {"title": "C", "quantity": "1", "unit_price": "10.7", "tax_rate": "7", "tax_name": "MwSt"},
+    ]
+    gross = new_invoice(api, items, net_gross="GROSS")
+    # Per rate: gross summed (119 + 30.03), net = 149.03 / 1.19 = 125.2352 -> 125.24, tax the rest.
+    assert (gross["total_gross"], gross["total_net"]) == ("159.73", "135.24")
+    assert [(t["rate"], t["amount_net"], t["amount"]) for t in gross["taxes"]["tax"]] == [
+        ("19", "125.24", "23.79"),
+        ("7", "10", "0.7"),
+    ]
+    net = new_invoice(api, items, net_gross="NET")
+    assert net["total_net"] == "159.73"
+    # The seeded GROSS client's invoices are GROSS unless the invoice says otherwise.
+    assert new_invoice(api, [], client_id=SCHAEFER)["net_gross"] == "GROSS"
+    assert new_invoice(api, [], client_id=SCHAEFER, net_gross="NET")["net_gross"] == "NET"
+    # Switching a draft to NET reads its prices again.
+    switched = api.put(f"/invoices/{gross['id']}", json={"invoice": {"net_gross": "NET"}})
+    assert switched.json()["invoice"]["total_net"] == "159.73"
+
+
+def test_clients_carry_tax_rule_country_vat_id_and_currency(api: httpx.Client) -> None:
+    swiss = api.get("/clients/812309").json()["client"]
+    assert (swiss["tax_rule"], swiss["country_code"], swiss["vat_number"]) == ("COUNTRY", "CH", "")
+    assert swiss["currency_code"] == "CHF"
+    bad = api.put("/clients/812309", json={"client": {"tax_rule": "SOMETIMES"}})
+    assert bad.status_code == 400 and "tax_rule" in bad.json()["errors"]["error"]

@@ -223,6 +223,7 @@ async def _bill(
                     tracker=service.tracker,
                     into_draft=outcome.into_draft,
                     next_name=following,
+                    draft_total=outcome.draft_total,
                 )
             )
             if choice != "next":

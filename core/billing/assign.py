@@ -29,6 +29,7 @@ CLIENT_SETTING_KEYS = (
     "rate_override",
     "default_vat",
     "reverse_charge",
+    "tax_rule",
 )
 
 

@@ -481,6 +481,10 @@ async def _add_to_draft(
                 [line for _, line in missing],
                 markers=markers,
                 before_each=lambda n: journal.record_attempt(record.id, markers[n]),
+                # The draft's service period widened to cover the lines, its note given the
+                # tax note.
+                period=(record.plan.service_start, record.plan.service_end),
+                note=record.plan.tax_note,
             )
         except NetworkError as exc:
             if not exc.outcome_unknown:

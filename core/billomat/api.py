@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Protocol
 
@@ -45,6 +46,8 @@ class BillomatApi(Protocol):
         *,
         markers: Sequence[str] | None = None,
         before_each: Callable[[int], None] | None = None,
+        period: tuple[dt.date, dt.date] | None = None,
+        note: str = "",
     ) -> list[InvoiceItem]: ...
 
     async def drafts(self, client_id: str | None = None) -> list[Invoice]: ...

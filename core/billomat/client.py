@@ -11,6 +11,7 @@ Creating a draft is one request with all items nested. A POST is never retried o
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal
@@ -25,6 +26,7 @@ from timebill.core.errors import (
     ConfigError,
     ConflictError,
     NotFoundError,
+    PermissionDeniedError,
     ServiceError,
     UnknownAccountError,
     ValidationError,
@@ -37,9 +39,11 @@ from timebill.core.models import (
     Invoice,
     InvoiceLine,
     InvoicePlan,
+    NetGross,
     Tax,
     Unit,
 )
+from timebill.core.money import Amount, Totals, with_lines
 from timebill.core.secrets import reveal
 
 __all__ = ["Billomat", "InvoiceItem", "check_billomat_id"]
@@ -192,9 +196,28 @@ class Billomat:
             currency=wire.optional(me.get("currency_code")) or "EUR",
         )
 
+    async def account_prices(self) -> NetGross:
+        """The account's price setting (GET /settings `net_gross`): how an invoice's unit prices
+        are read when neither the invoice nor its client says otherwise."""
+        try:
+            settings = wire.single(await self._get("/api/settings"), "settings")
+        except (PermissionDeniedError, NotFoundError) as exc:
+            if isinstance(exc, UnknownAccountError):
+                raise
+            # A user without the right to read the settings: NET is still billed right, as
+            # every invoice says `net_gross` and sends prices that match it; only a GROSS
+            # account's habit of showing gross prices is not followed.
+            return "NET"
+        return wire.net_gross(settings.get("net_gross")) or "NET"
+
     async def clients(self) -> list[BillomatClient]:
+        """Clients with the price setting that applies to them resolved (a client's SETTINGS
+        defers to the account's)."""
         rows = await self._all("/api/clients", "clients", "client")
-        return [wire.to_client(row) for row in rows]
+        # After the list, not beside it: the lists' requests go out together as before, and a
+        # refused key ends the run on the first of them.
+        prices = await self.account_prices()
+        return [wire.to_client(row, prices) for row in rows]
 
     async def create_client(self, name: str, *, note: str = "") -> BillomatClient:
         """A new client named like the tracker's customer (neither tracker keeps an address, so
@@ -254,6 +277,7 @@ class Billomat:
                 exc.args = (exc.message,)
                 raise
             created = {**created, "customfield": tag}
+        created = await self._add_tax_note(created, plan)
         # Whether the POST answer nests the items is UNCERTAIN (5): count them with one small
         # read. The draft exists and carries its marker by now, so a failed count must not turn
         # the create into an error (a retry would find the draft, but the user would see a failure).
@@ -271,6 +295,17 @@ class Billomat:
             total = None
         return wire.to_invoice(created, item_count=total)
 
+    async def _add_tax_note(self, created: dict[str, Any], plan: InvoicePlan) -> dict[str, Any]:
+        """The tax note (reverse charge, not taxable in Germany) added to the draft's note, after
+        the account's default text (the payment terms), which the create left in place."""
+        existing = wire.text(created.get("note"))
+        note = wire.with_note(existing, plan.tax_note)
+        if note == existing:
+            return created
+        invoice_id = wire.text(created.get("id"))
+        await self._send("PUT", f"/api/invoices/{invoice_id}", {"invoice": {"note": note}})
+        return {**created, "note": note}
+
     async def add_items(
         self,
         invoice_id: str,
@@ -278,11 +313,16 @@ class Billomat:
         *,
         markers: Sequence[str] | None = None,
         before_each: Callable[[int], None] | None = None,
+        period: tuple[dt.date, dt.date] | None = None,
+        note: str = "",
     ) -> list[InvoiceItem]:
         """Append `lines` to a draft, one POST each (Billomat has no batch endpoint); they land
         after the existing items. `markers` (one per line) go into each item's `customfield`,
         so a crashed run can tell which lines already arrived. `before_each(index)` is called
-        right before each line's request goes out (the journal records what is in flight)."""
+        right before each line's request goes out (the journal records what is in flight).
+        Prices follow the draft's `net_gross`. Then one PUT widens the draft's service period
+        to cover `period` and adds `note` (a tax note) to its note, where either changes
+        anything."""
         lines = list(lines)
         if markers is not None and len(markers) != len(lines):
             raise ValueError("add_items needs exactly one marker per line")
@@ -298,7 +338,7 @@ class Billomat:
         added = []
         for index, line in enumerate(lines):
             marker = markers[index] if markers else ""
-            fields = {"invoice_id": invoice_id, **wire.line_body(line)}
+            fields = {"invoice_id": invoice_id, **wire.line_body(line, current.net_gross)}
             if marker:
                 fields["customfield"] = marker
             if before_each is not None:
@@ -314,7 +354,48 @@ class Billomat:
                 )
                 item = item.model_copy(update={"customfield": marker})
             added.append(item)
+        await self._update_draft(current, period, note)
         return added
+
+    async def _update_draft(
+        self, current: Invoice, period: tuple[dt.date, dt.date] | None, note: str
+    ) -> None:
+        changes: dict[str, Any] = {}
+        if period is not None:
+            supply_date, supply_type = wire.service_period(
+                *wire.widened_period(current.supply_date, *period)
+            )
+            if supply_date != current.supply_date:
+                changes.update({"supply_date": supply_date, "supply_date_type": supply_type})
+        if wire.with_note(current.note, note) != current.note:
+            changes["note"] = wire.with_note(current.note, note)
+        if changes:
+            await self._send("PUT", f"/api/invoices/{current.id}", {"invoice": changes})
+
+    async def draft_amounts(self, invoice_id: str) -> tuple[Invoice, list[Amount]]:
+        """A draft and its items' amounts as Billomat computed them (their gross on a GROSS
+        draft), for timebill.core.money.amount_totals: what a draft totals with lines added."""
+        invoice, items = await asyncio.gather(
+            self.invoice(invoice_id), self.invoice_items(invoice_id)
+        )
+        gross = invoice.net_gross == "GROSS"
+        amounts = [
+            (
+                item.tax_name,
+                item.tax_rate or Decimal(0),
+                item.total_gross if gross else item.total_net,
+            )
+            for item in items
+        ]
+        return invoice, amounts
+
+    async def draft_totals(
+        self, invoice_id: str, lines: Iterable[InvoiceLine]
+    ) -> tuple[Invoice, Totals, Totals]:
+        """A draft, its totals now and with `lines` added (priced as the draft's `net_gross`
+        reads them)."""
+        invoice, amounts = await self.draft_amounts(invoice_id)
+        return invoice, *with_lines(amounts, lines, invoice.net_gross)
 
     async def drafts(self, client_id: str | None = None) -> list[Invoice]:
         params = {"status": "DRAFT"} | ({"client_id": client_id} if client_id else {})

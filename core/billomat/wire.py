@@ -9,6 +9,7 @@ None instead.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -20,9 +21,11 @@ from timebill.core.models import (
     Invoice,
     InvoiceLine,
     InvoicePlan,
+    NetGross,
     Tax,
     Unit,
 )
+from timebill.core.money import gross_unit_price
 
 SERVICE = "billomat"
 
@@ -137,7 +140,17 @@ def wire_number(value: Decimal) -> str:
 
 
 # -- objects ----------------------------------------------------------------------------------
-def to_client(obj: dict[str, Any]) -> BillomatClient:
+def net_gross(value: Any) -> NetGross | None:
+    """NET or GROSS; None for SETTINGS, "" or anything else (the account's setting applies)."""
+    word = text(value).strip().upper()
+    return "GROSS" if word == "GROSS" else "NET" if word == "NET" else None
+
+
+def to_client(obj: dict[str, Any], account_net_gross: NetGross = "NET") -> BillomatClient:
+    """`account_net_gross` is the account's price setting (GET /settings), which a client's
+    `net_gross` of SETTINGS (the default) defers to."""
+    own = net_gross(obj.get("net_gross"))
+    rule = text(obj.get("tax_rule")).strip().upper()
     return BillomatClient(
         id=text(obj.get("id")),
         name=text(obj.get("name"))
@@ -146,6 +159,12 @@ def to_client(obj: dict[str, Any]) -> BillomatClient:
         # "" means the account's default currency.
         currency_code=optional(obj.get("currency_code")),
         archived=flag(obj.get("archived")),
+        net_gross=own or account_net_gross,
+        net_gross_from="client" if own else "account",
+        # COUNTRY is Billomat's default.
+        tax_rule="TAX" if rule == "TAX" else "NO_TAX" if rule == "NO_TAX" else "COUNTRY",
+        country_code=optional(obj.get("country_code")),
+        vat_number=optional(obj.get("vat_number")),
     )
 
 
@@ -199,6 +218,8 @@ def to_invoice(obj: dict[str, Any], item_count: int | None = None) -> Invoice:
         total_gross=decimal(obj.get("total_gross")) or Decimal(0),
         customfield=text(obj.get("customfield")),
         item_count=item_count,
+        net_gross=net_gross(obj.get("net_gross")) or "NET",
+        note=text(obj.get("note")),
     )
 
 
@@ -223,15 +244,17 @@ def to_item(obj: dict[str, Any]) -> InvoiceItem:
 
 
 # -- writing ----------------------------------------------------------------------------------
-def line_body(line: InvoiceLine) -> dict[str, Any]:
+def line_body(line: InvoiceLine, prices: NetGross = "NET") -> dict[str, Any]:
     """An invoice item, every value explicit: with `article_id` Billomat copies the article's
-    values only into fields we leave out, and the plan's values are the ones the user saw."""
+    values only into fields we leave out, and the plan's values are the ones the user saw.
+    On a GROSS invoice (`prices`) the unit price sent includes the tax (timebill.core.money)."""
+    price = line.unit_price if prices == "NET" else gross_unit_price(line.unit_price, line.tax_rate)
     body: dict[str, Any] = {
         "title": line.title,
         "description": line.description,
         "quantity": wire_number(line.quantity),
         "unit": line.unit,
-        "unit_price": wire_number(line.unit_price),
+        "unit_price": wire_number(price),
         "tax_name": line.tax_name,
         "tax_rate": wire_number(line.tax_rate),
     }
@@ -248,20 +271,55 @@ def service_period(start: dt.date, end: dt.date) -> tuple[str, str]:
     return f"{start:%d.%m.%Y} – {end:%d.%m.%Y}", "SUPPLY_TEXT"
 
 
+_GERMAN_DAY = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})")
+_ISO_DAY = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
+
+
+def read_period(supply_date: str) -> tuple[dt.date, dt.date] | None:
+    """The period a draft states in `supply_date`: an ISO date, or a text with one or two dates
+    (`03.11.2026 – 30.11.2026`, as `service_period` writes it); None when it names none."""
+    found: list[dt.date] = []
+    try:
+        found += [dt.date(int(y), int(m), int(d)) for d, m, y in _GERMAN_DAY.findall(supply_date)]
+        found += [dt.date(int(y), int(m), int(d)) for y, m, d in _ISO_DAY.findall(supply_date)]
+    except ValueError:
+        return None
+    return (min(found), max(found)) if found else None
+
+
+def widened_period(supply_date: str, start: dt.date, end: dt.date) -> tuple[dt.date, dt.date]:
+    """The draft's period widened to cover `start`..`end` (lines being added)."""
+    current = read_period(supply_date)
+    if current is None:
+        return start, end
+    return min(current[0], start), max(current[1], end)
+
+
+def with_note(existing: str, note: str) -> str:
+    """`note` added after the invoice's existing text (the payment terms stay), once."""
+    if not note or note in existing:
+        return existing
+    return f"{existing.rstrip()}\n\n{note}" if existing.strip() else note
+
+
 def plan_body(plan: InvoicePlan) -> dict[str, Any]:
     """POST /invoices: the draft with all items nested, the marker in `customfield`."""
     supply_date, supply_type = service_period(plan.service_start, plan.service_end)
     invoice: dict[str, Any] = {
         "client_id": plan.client_id,
         "currency_code": plan.currency,
+        # Always explicit: left out, Billomat applies the account's or client's setting.
+        "net_gross": plan.net_gross,
         "supply_date": supply_date,
         "supply_date_type": supply_type,
         "customfield": plan.marker,
     }
-    # Empty texts are left out, so the account's own defaults (with placeholders) apply.
-    for field, value in (("title", plan.title), ("intro", plan.intro), ("note", plan.note)):
+    # Empty texts are left out, so the account's own defaults (with placeholders) apply; the
+    # tax note joins the user's note here, or the account's default after the create.
+    note = with_note(plan.note, plan.tax_note) if plan.note else ""
+    for field, value in (("title", plan.title), ("intro", plan.intro), ("note", note)):
         if value:
             invoice[field] = value
-    items = [line_body(line) for line in plan.lines]
+    items = [line_body(line, plan.net_gross) for line in plan.lines]
     invoice["invoice-items"] = {"invoice-item": items}
     return {"invoice": invoice}

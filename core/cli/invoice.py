@@ -37,11 +37,12 @@ from timebill.core.cli.console import (
 from timebill.core.cli.entries import find_customer
 from timebill.core.cli.invoice_flags import article_choice, option_overrides
 from timebill.core.cli.month_end import month_end
-from timebill.core.cli.plan_view import render_plan
+from timebill.core.cli.plan_view import draft_total_line, implausible_lines, render_plan
 from timebill.core.connect import open_billomat, open_source
 from timebill.core.errors import TimebillError
 from timebill.core.invoicing.texts import SKIP_MESSAGES
 from timebill.core.money import format_amount as money
+from timebill.core.periods import period_text
 from timebill.core.periods import resolve as resolve_period
 from timebill.core.settings.model import Settings
 from timebill.core.text import clean, one_line
@@ -106,10 +107,24 @@ async def _invoice(service: BillingService, args: argparse.Namespace, ask: Ask) 
                 f"Service {clean(name)} ({service_id}) has no Billomat article: free-text line at {rate}."
             )
         plan = planned.result.plan
+        # The period as resolved from what was typed (01.11.26 is 2026).
+        say(f"Period: {period_text(start, end)}")
         say(render_plan(plan, planned.result.skipped))
         target = None
         if args.into_draft:
             target = await service.check_target(billomat, args.into_draft, plan.client_id)
+            _, before, after = await billomat.draft_totals(target.invoice_id, plan.lines)
+            number = target.invoice.invoice_number or target.invoice_id
+            say(draft_total_line(number, before, after, plan.currency))
+        if plan.implausible and not args.allow_implausible and not args.dry_run:
+            for line in implausible_lines(plan):
+                warn(line)
+            warn(
+                f"timebill: {len(plan.implausible)} implausible entries (see above): correct them "
+                "in the tracker, or pass --allow-implausible to bill them as they are. Nothing "
+                "created."
+            )
+            return EXIT_FAILED
         if args.dry_run:
             say("\nDry run: nothing created.")
             return EXIT_OK
@@ -128,7 +143,15 @@ async def _invoice(service: BillingService, args: argparse.Namespace, ask: Ask) 
             progress=show_progress,
             entries=entries,
         )
-        return _report(outcome, service.settings, lines=len(plan.lines))
+        code = _report(outcome, service.settings, lines=len(plan.lines))
+        result = outcome.result
+        if result is not None and result.state == "done" and result.into_draft:
+            now = await billomat.invoice(result.invoice_id)
+            say(
+                f"Draft {now.invoice_number or now.id} now: net {money(now.total_net, plan.currency)}, "
+                f"gross {money(now.total_gross, plan.currency)}, service period {now.supply_date}."
+            )
+        return code
 
 
 def no_client(planned: NoClient) -> str:

@@ -29,6 +29,9 @@ def parse_number(text: str, flag: str, *, upper: Decimal | int) -> Decimal:
     return value
 
 
+TAX_RULES = ("auto", "domestic", "reverse-charge", "outside-eu", "no-tax")
+
+
 def add_commands(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:  # type: ignore[type-arg]
     invoice = sub.add_parser(
         "invoice",
@@ -77,8 +80,20 @@ def add_commands(sub: argparse._SubParsersAction, common: argparse.ArgumentParse
     invoice.add_argument(
         "--vat",
         metavar="PERCENT",
-        help="VAT rate for lines whose article names none; 0 = reverse charge: every line "
-        "0 %% with the legal note (remembered for the client)",
+        help="VAT rate for lines whose article names none; 0 = every line 0 %%: a client "
+        "whose tax rule gives 0 %% keeps its note, a domestic one gets the reverse-charge note "
+        "(remembered for the client)",
+    )
+    invoice.add_argument(
+        "--tax-rule",
+        choices=TAX_RULES,
+        help="VAT treatment for this client instead of its Billomat tax rule (auto: the rule; "
+        "remembered for the client)",
+    )
+    invoice.add_argument(
+        "--allow-implausible",
+        action="store_true",
+        help="bill entries that look wrong (over 24 h on a day, a negative rate) as they are",
     )
     invoice.add_argument(
         "--client", metavar="ID", help="the Billomat client id (overrides the remembered one)"

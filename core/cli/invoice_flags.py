@@ -21,6 +21,7 @@ def option_overrides(args: argparse.Namespace) -> dict[str, Any]:
         if args.round is None
         else (0 if args.round == "none" else int(args.round)),
         "round_per": args.round_per,
+        "tax_rule": args.tax_rule.replace("-", "_") if args.tax_rule else None,
     }
     try:
         if args.rate is not None and args.rate.strip().lower() == "none":

@@ -206,7 +206,7 @@ def _entries(settings: Settings, args: argparse.Namespace) -> int:
 
     from timebill.core.cli.entries import as_csv, as_json, as_table, fetch
     from timebill.core.connect import open_source
-    from timebill.core.periods import resolve
+    from timebill.core.periods import period_text, resolve
 
     start, end = resolve(args.start, args.end, args.period)
 
@@ -216,6 +216,9 @@ def _entries(settings: Settings, args: argparse.Namespace) -> int:
 
     entries = asyncio.run(load())
     render = {"json": as_json, "csv": as_csv, "table": as_table}[args.format]
+    if args.format == "table":
+        # The period as resolved (01.11.26 is 2026); JSON and CSV stay data only.
+        sys.stdout.write(f"Period: {period_text(start, end)}\n")
     sys.stdout.write(render(entries).rstrip("\n") + "\n")
     return EXIT_OK
 

@@ -90,6 +90,13 @@ async def month_end(
         if args.dry_run:
             say("")
             continue
+        if plan.implausible and not args.allow_implausible:
+            warn(
+                f"  skipped: {len(plan.implausible)} implausible entries (see above); correct "
+                "them in the tracker, or pass --allow-implausible.\n"
+            )
+            code = EXIT_FAILED
+            continue
         if not args.yes and not ask("Create this draft?"):
             say("  skipped.\n")
             continue

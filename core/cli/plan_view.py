@@ -4,13 +4,53 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
+from decimal import Decimal
 
 from timebill.core.cli.table import render
+from timebill.core.invoicing import plausibility, taxrule
 from timebill.core.invoicing.builder import SkippedEntry
 from timebill.core.invoicing.texts import SKIP_MESSAGES
 from timebill.core.models import InvoicePlan
-from timebill.core.money import format_amount
+from timebill.core.money import Totals, format_amount
 from timebill.core.text import one_line
+
+
+def signed(amount: Decimal, currency: str = "") -> str:
+    return ("+" if amount > 0 else "") + format_amount(amount, currency)
+
+
+def tax_line(plan: InvoicePlan) -> str:
+    """Which VAT rule applied and why (the CLI speaks English)."""
+    rule = taxrule.describe(
+        plan.tax_treatment, plan.tax_reason, plan.tax_country, "en", plan.tax_vat_id
+    )
+    prices = "gross (sent with VAT included)" if plan.net_gross == "GROSS" else "net"
+    return f"VAT: {rule}; prices {prices}, in {plan.currency}"
+
+
+def rounding_line(plan: InvoicePlan) -> str:
+    """What rounding changed against the tracker's exact minutes; "" if nothing."""
+    if plan.exact_net is None or not any(line.rounding_note for line in plan.lines):
+        return ""
+    difference = plan.total_net - plan.exact_net
+    if not difference:
+        return ""
+    return (
+        f"Rounding: {signed(difference, plan.currency)} net against the tracker's exact "
+        f"minutes ({format_amount(plan.exact_net, plan.currency)})"
+    )
+
+
+def implausible_lines(plan: InvoicePlan) -> list[str]:
+    return [f"  implausible: {text}" for text in plausibility.summary(plan.implausible, "en")]
+
+
+def draft_total_line(number: str, before: Totals, after: Totals, currency: str) -> str:
+    return (
+        f"Draft {number}: net {format_amount(before.net, currency)} now, "
+        f"{format_amount(after.net, currency)} with these lines "
+        f"(gross {format_amount(after.gross, currency)})"
+    )
 
 
 def render_plan(plan: InvoicePlan, skipped: Sequence[SkippedEntry] = ()) -> str:
@@ -19,7 +59,7 @@ def render_plan(plan: InvoicePlan, skipped: Sequence[SkippedEntry] = ()) -> str:
         (
             str(number),
             line.title,
-            f"{line.quantity}",
+            f"{line.quantity:f}",
             line.unit,
             format_amount(line.unit_price),
             f"{line.tax_rate.normalize():f} %",
@@ -48,6 +88,16 @@ def render_plan(plan: InvoicePlan, skipped: Sequence[SkippedEntry] = ()) -> str:
             + f"  {format_amount(tax.amount, cur)}"
         )
     out.append(f"{'Gross':>12}  {format_amount(plan.total_gross, cur)}")
+    out.append("")
+    out.append(tax_line(plan))
+    if plan.tax_note:
+        out.append(f"Note added to the draft: {one_line(plan.tax_note)}")
+    if rounding := rounding_line(plan):
+        out.append(rounding)
+    if plan.implausible:
+        out.append("")
+        out.append(f"{len(plan.implausible)} implausible:")
+        out.extend(implausible_lines(plan))
     if skipped:
         # The CLI speaks English; the skip messages follow the invoice's language.
         counts = Counter(SKIP_MESSAGES["en"].get(item.reason, item.message) for item in skipped)

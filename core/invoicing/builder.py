@@ -14,9 +14,12 @@ Rules a reviewer should know (each guarded by tests/test_invoicing*.py):
 - A line never mixes rates, articles, taxes or units: a group whose entries differ in any of
   them is SPLIT into one line per combination (never averaged).
 - Quantity: minutes rounded up per entry or per line (`round_to`, `round_per`), summed, turned
-  into hours and quantized ONCE to 2 places, half up. The article's unit name is used as is
+  into hours: 2 places where exact, else 6 (timebill.core.money.hours), so with no rounding the
+  net is the tracker's value within a cent per line whatever the grouping. The article's unit name is used as is
   (default "Stunde"); the quantity is hours whatever the unit says.
-- Tax: reverse charge -> 0 % plus the legal note; else the article's tax (by tax_id among the
+- Tax: the client's tax rule (timebill.core.invoicing.taxrule) or the user's override per client;
+  a 0 % treatment (reverse charge, outside the EU, NO_TAX) puts 0 % on every line and its note
+  into `tax_note`; else the article's tax (by tax_id among the
   given taxes, else the article's rate); else the default (`default_vat`, else the Billomat tax
   marked default). No rate anywhere is a PlanError.
 - clockodo lump sums become one line each (quantity lumpsum_quantity or 1, unit "Pauschale",
@@ -36,6 +39,7 @@ from decimal import Decimal
 from typing import Literal
 
 from timebill.core.errors import NothingToBillError, PlanError, RateMissingError
+from timebill.core.invoicing import plausibility, taxrule
 from timebill.core.invoicing import texts as text
 from timebill.core.invoicing.choices import Grouping, RoundPer
 from timebill.core.invoicing.lines import LineBuilder
@@ -51,8 +55,8 @@ from timebill.core.invoicing.models import (
     UnassignedCustomer,
 )
 from timebill.core.invoicing.texts import Language
-from timebill.core.models import BillomatClient, InvoiceLine, InvoicePlan, TimeEntry
-from timebill.core.money import line_net, totals
+from timebill.core.models import BillomatClient, InvoiceLine, InvoicePlan, NetGross, TimeEntry
+from timebill.core.money import cents, line_total_net, totals
 
 __all__ = [
     "Assignments",
@@ -180,7 +184,9 @@ def build_plan(
             entry_ids=[entry.id for entry in selected],
         )
 
-    lines = LineBuilder(assignments, options).lines(selected)
+    tax = taxrule.decide(client, options.tax_rule, options.reverse_charge)
+    net_gross: NetGross = client.net_gross if client else "NET"
+    lines = LineBuilder(assignments, options, tax=tax, net_gross=net_gross).lines(selected)
     start = min(entry.date for entry in selected)
     end = max(entry.date for entry in selected)
     plan_id = plan_id or uuid.uuid4().hex
@@ -195,7 +201,9 @@ def build_plan(
             start=start,
             end=end,
             customers=text.names(entry.customer_name for entry in selected),
-        ),
+            tax=tax,
+            net_gross=net_gross,
+        ).model_copy(update={"implausible": plausibility.check(selected)}),
         skipped=tuple(skipped),
     )
 
@@ -211,6 +219,8 @@ def _assemble(
     start: dt.date,
     end: dt.date,
     customers: str,
+    tax: taxrule.TaxDecision,
+    net_gross: NetGross,
 ) -> InvoicePlan:
     language = options.language
     template = options.invoice_title_template or text.DEFAULT_INVOICE_TITLE[language]
@@ -226,10 +236,7 @@ def _assemble(
         text.INVOICE_FIELDS,
         "invoice title",
     )
-    notes = [options.note.strip()] if options.note.strip() else []
-    if options.reverse_charge:
-        notes.append(text.REVERSE_CHARGE_NOTE[language])
-    summed = totals(lines)
+    summed = totals(lines, net_gross)
     return InvoicePlan(
         id=plan_id,
         marker=marker_for(plan_id),
@@ -239,7 +246,9 @@ def _assemble(
         currency=options.currency or (client.currency_code if client else None) or "EUR",
         title=text.trim(text.clean_text(title), text.TITLE_MAX),
         intro=options.intro,
-        note="\n\n".join(notes),
+        # The tax note is not part of `note`: it is added to the draft's texts, whatever they
+        # are (the account's payment terms, or the user's note), see timebill.core.billomat.
+        note=options.note.strip(),
         service_start=start,
         service_end=end,
         lines=tuple(lines),
@@ -247,7 +256,22 @@ def _assemble(
         total_net=summed.net,
         taxes=summed.taxes,
         total_gross=summed.gross,
+        net_gross=net_gross,
+        tax_treatment=tax.treatment,
+        tax_reason=tax.reason,
+        tax_country=tax.country,
+        tax_vat_id=tax.vat_number,
+        tax_note=tax.note(language),
+        exact_net=exact_net(lines),
     )
+
+
+def exact_net(lines: Iterable[InvoiceLine]) -> Decimal | None:
+    """The lines' value at the tracker's exact minutes, in cents; None if a line was edited."""
+    values = [line.exact_net for line in lines]
+    if any(value is None for value in values):
+        return None
+    return cents(sum((value for value in values if value is not None), Decimal(0)))
 
 
 def _decimal(value: Decimal | int | str, what: str) -> Decimal:
@@ -299,16 +323,20 @@ def edit_line(
     if unit_price is not None:
         new_price = LineBuilder.two_places(_decimal(unit_price, "The price"))
         update["unit_price"] = new_price
-    update["total_net"] = line_net(new_quantity, new_price)
+    update["total_net"] = line_total_net(new_quantity, new_price, line.tax_rate, plan.net_gross)
+    if new_quantity != line.quantity or new_price != line.unit_price:
+        # The user's number, not the tracker's: there is no exact value to compare with.
+        update["exact_net"] = None
     lines = list(plan.lines)
     lines[index] = line.model_copy(update=update)
-    summed = totals(lines)
+    summed = totals(lines, plan.net_gross)
     return plan.model_copy(
         update={
             "lines": tuple(lines),
             "total_net": summed.net,
             "taxes": summed.taxes,
             "total_gross": summed.gross,
+            "exact_net": exact_net(lines),
         }
     )
 

@@ -11,8 +11,9 @@ from decimal import Decimal
 from timebill.core.errors import PlanError, RateMissingError
 from timebill.core.invoicing import texts as text
 from timebill.core.invoicing.models import Assignments, PlanOptions
-from timebill.core.models import Article, InvoiceLine, Tax, TimeEntry
-from timebill.core.money import cents, line_net, plain
+from timebill.core.invoicing.taxrule import TaxDecision
+from timebill.core.models import Article, InvoiceLine, NetGross, Tax, TimeEntry
+from timebill.core.money import cents, hours, line_net, line_total_net, plain
 
 SortKey = tuple[object, ...]
 # How many entry ids an error lists before it says "and N more".
@@ -62,9 +63,20 @@ class _Bucket:
 
 
 class LineBuilder:
-    def __init__(self, assignments: Assignments, options: PlanOptions) -> None:
+    def __init__(
+        self,
+        assignments: Assignments,
+        options: PlanOptions,
+        *,
+        tax: TaxDecision | None = None,
+        net_gross: NetGross = "NET",
+    ) -> None:
         self.assignments = assignments
         self.options = options
+        self.tax = tax or TaxDecision(
+            "reverse_charge" if options.reverse_charge else "domestic", ""
+        )
+        self.net_gross: NetGross = net_gross
         self.language = options.language
         self._articles = {article.id: article for article in assignments.billomat_articles}
         self._taxes = {tax.id: tax for tax in assignments.taxes}
@@ -113,7 +125,7 @@ class LineBuilder:
         )
 
     def tax_for(self, article: Article | None) -> tuple[str, Decimal]:
-        if self.options.reverse_charge:
+        if self.tax.zero:
             if self.options.default_vat is not None:
                 return self.options.default_tax_name, Decimal(0)
             marked = next((tax for tax in self.assignments.taxes if tax.is_default), None)
@@ -248,7 +260,7 @@ class LineBuilder:
 
     def _time_line(self, bucket: _Bucket) -> InvoiceLine:
         pricing = bucket.pricing
-        quantity = cents(Decimal(self._minutes(bucket.entries)) / 60)
+        quantity = hours(self._minutes(bucket.entries))
         fields = self._fields(bucket.entries, pricing.article)
         fields["hours"] = text.format_hours(quantity, self.language)
         fallback = fields["article"] or fields["project"]
@@ -263,10 +275,15 @@ class LineBuilder:
             tax_rate=pricing.tax_rate,
             article_id=pricing.article.id if pricing.article else None,
             entry_ids=tuple(entry.id for entry in bucket.entries),
-            total_net=line_net(quantity, pricing.unit_price),
+            total_net=line_total_net(
+                quantity, pricing.unit_price, pricing.tax_rate, self.net_gross
+            ),
             rounding_note=text.rounding_note(
                 self.options.round_to, self.options.round_per, self.language
             ),
+            exact_net=sum(Decimal(entry.minutes) for entry in bucket.entries)
+            * pricing.unit_price
+            / 60,
         )
 
     def _lumpsum_line(self, entry: TimeEntry) -> InvoiceLine:
@@ -299,6 +316,7 @@ class LineBuilder:
             tax_rate=tax_rate,
             article_id=None,
             entry_ids=(entry.id,),
-            total_net=line_net(quantity, unit_price),
+            total_net=line_total_net(quantity, unit_price, tax_rate, self.net_gross),
             rounding_note="",
+            exact_net=cents(amount),
         )

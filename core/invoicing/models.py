@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from timebill.core.errors import PlanError
 from timebill.core.invoicing import texts as text
 from timebill.core.invoicing.choices import Grouping, RoundPer, RoundTo
+from timebill.core.invoicing.taxrule import Override
 from timebill.core.invoicing.texts import Language
 from timebill.core.models import Article, BillomatClient, InvoicePlan, Tax, TimeEntry
 
@@ -57,7 +58,11 @@ class PlanOptions(BaseModel):
     """VAT rate in percent where the article has none; None: the Billomat tax marked default."""
     default_tax_name: str = "MwSt"
     reverse_charge: bool = False
-    """0 % VAT and the §13b note (EU business clients)."""
+    """The old `--vat 0`: 0 % VAT. A client whose tax rule already gives 0 % keeps its rule's
+    note; a domestic client gets the reverse charge (see timebill.core.invoicing.taxrule)."""
+    tax_rule: Override = "auto"
+    """The client's tax rule from Billomat ("auto"), or the user's choice for this client."""
+
     include_non_billable: bool = False
     intro: str = ""
     note: str = ""

@@ -188,6 +188,8 @@ class BillomatEmulator:
             return self.book.items(request, tail)
         if resource == "clients" and tail == ["myself"] and request.method == "GET":
             return json_response({"client": MYSELF})
+        if resource == "settings" and not tail:
+            return self._settings(request)
         kind = KINDS.get(resource)
         if kind is None:
             raise ApiError(404, "Unknown path")
@@ -213,6 +215,23 @@ class BillomatEmulator:
             self.store.delete(S, kind.plural, obj["id"])
             return Response(200, b"")
         raise ApiError(405, f"Method {request.method} not allowed on /api/{resource}/{{id}}")
+
+    def _settings(self, request: Request) -> Response:
+        """GET/PUT /api/settings: the account's settings; the sandbox keeps the fields timebill
+        reads (`net_gross`: NET or GROSS, how unit prices are meant where an invoice and its
+        client leave it to the account) and a few for show."""
+        settings = dict(self.store.get(S, "settings", "account") or {})
+        if request.method == "PUT":
+            data = wrapped(json_body(request), "settings")
+            if "net_gross" in data:
+                mode = scalar(data["net_gross"]).upper()
+                if mode not in ("NET", "GROSS"):
+                    raise ApiError(400, "Field net_gross must be NET or GROSS")
+                settings["net_gross"] = mode
+            self.store.put(S, "settings", settings)
+        elif request.method != "GET":
+            raise ApiError(405, f"Method {request.method} not allowed on /api/settings")
+        return json_response({"settings": {k: v for k, v in settings.items() if k != "id"}})
 
     def _list(self, kind: Kind, request: Request) -> Response:
         rows = list(self.store.collection(S, kind.plural).values())

@@ -15,6 +15,20 @@ Behaviours the public docs leave open, and what the sandbox chose (never kinder 
   keeps both empty (only `due_days` is stored); one created or edited with a `date` keeps it and
   gets its `due_date`. `PUT /{id}/complete` sets an empty date to today and the due date from
   `due_days`. `?from=/to=` filters by date, so undated drafts never match them.
+
+Prices (`net_gross`): an invoice created without `net_gross` (or with SETTINGS) takes its
+client's setting, and a client's SETTINGS the account's (GET /api/settings); GROSS unit prices
+include the tax. Billomat's GROSS maths is UNCERTAIN (digest UNCERTAIN 7); chosen: a line's gross
+is quantity × unit_price, rounded to cents; per (name, rate) the gross is summed, the net is
+gross / (1 + rate) rounded to cents, the tax the difference (billomat_wire.invoice_totals).
+Changing `net_gross` of a draft re-reads its unit prices (totals recomputed), as the docs leave
+open what else would happen.
+
+A client's `tax_rule` (TAX, NO_TAX, COUNTRY with `country_code`/`vat_number`) is stored and served
+but not applied to items: how Billomat applies it to an item that names no tax is undocumented
+(UNCERTAIN), so the sandbox gives such an item the account's default tax whatever the rule. That
+is never kinder than Billomat: a client that relied on the rule instead of sending the rate would
+bill a Swiss client 19 % here and be caught by a test.
 """
 
 from __future__ import annotations
@@ -114,6 +128,9 @@ class InvoiceBook:
             self._require_draft(invoice, "Only draft invoices can be edited")
             changed = dict(invoice)
             self._apply(changed, wrapped(json_body(request), "invoice"))
+            if changed["net_gross"] != invoice["net_gross"]:
+                self._reprice(changed)
+            changed.update(_totals(changed, self.items_of(changed["id"])))
             changed["updated"] = self._now()
             self.store.put(S, "invoices", changed)
             return json_response({"invoice": changed})
@@ -153,7 +170,7 @@ class InvoiceBook:
                 invoice = self.invoice(scalar(data.get("invoice_id")) or "-")
                 self._require_draft(invoice, "Items can only be added to draft invoices")
                 position = len(self.items_of(invoice["id"])) + 1
-                item = self._new_item(data, invoice["id"], position, None)
+                item = self._new_item(data, invoice["id"], position, None, invoice["net_gross"])
                 self.store.put(S, "invoice-items", item)
                 self._recompute(invoice)
                 return json_response({"invoice-item": item}, 201)
@@ -178,7 +195,12 @@ class InvoiceBook:
         invoice = self.invoice(item["invoice_id"])
         self._require_draft(invoice, "Items of a completed invoice cannot be changed")
         if method == "PUT":
-            changed = build_item(self.store, wrapped(json_body(request), "invoice-item"), item)
+            changed = build_item(
+                self.store,
+                wrapped(json_body(request), "invoice-item"),
+                item,
+                net_gross=invoice["net_gross"],
+            )
             self.store.put(S, "invoice-items", changed)
             self._recompute(invoice)
             return json_response({"invoice-item": changed})
@@ -208,7 +230,8 @@ class InvoiceBook:
             "date": "", "supply_date": "", "supply_date_type": "",
             "due_date": "", "due_days": "14", "discount_rate": "", "discount_days": "",
             "discount_date": "", "discount_amount": "0", "status": "DRAFT", "reduction": "",
-            "currency_code": client["currency_code"] or "EUR", "quote": "1", "net_gross": "NET",
+            "currency_code": client["currency_code"] or "EUR", "quote": "1",
+            "net_gross": self.prices_for(client),
             "payment_types": "", "invoice_id": "", "offer_id": "", "recurring_id": "",
             "free_text_id": "", "template_id": "",
             "customerportal_url": f"https://nordlicht.billomat.net/customerportal/invoices/{invoice_id}",
@@ -220,7 +243,7 @@ class InvoiceBook:
             data = {k: v for k, v in data.items() if k != "customfield"}
         self._apply(invoice, data)
         items = [
-            self._new_item(raw, invoice_id, position, persist)
+            self._new_item(raw, invoice_id, position, persist, invoice["net_gross"])
             for position, raw in enumerate(raw_items, start=1)
         ]
         for item in items:
@@ -247,14 +270,13 @@ class InvoiceBook:
                 raise ApiError(400, f"Field currency_code must be an ISO 4217 code, got '{code}'")
             invoice["currency_code"] = code or "EUR"
         if "net_gross" in data:
-            mode = scalar(data["net_gross"]).upper() or "NET"
-            if mode == "GROSS":
-                # Digest UNCERTAIN 7: the GROSS maths is unknown, so the sandbox refuses it
-                # rather than compute figures Billomat might not.
-                raise ApiError(400, "net_gross GROSS is not supported by the sandbox")
-            if mode not in ("NET", "SETTINGS"):
+            mode = scalar(data["net_gross"]).upper() or "SETTINGS"
+            if mode not in ("NET", "GROSS", "SETTINGS"):
                 raise ApiError(400, f"Field net_gross must be NET, GROSS or SETTINGS, got '{mode}'")
-            invoice["net_gross"] = "NET"
+            if mode == "SETTINGS":
+                client = self.store.get(S, "clients", invoice["client_id"])
+                mode = self.prices_for(client) if client else self.account_prices()
+            invoice["net_gross"] = mode
         if "date" in data:
             invoice["date"] = iso_date(data["date"], "date")
         if "supply_date_type" in data:
@@ -279,8 +301,21 @@ class InvoiceBook:
         elif "due_date" in data or "due_days" in data or "date" in data or not invoice["due_date"]:
             invoice["due_date"] = _due(invoice)
 
+    def account_prices(self) -> str:
+        settings = self.store.get(S, "settings", "account")
+        return settings["net_gross"] if settings and settings["net_gross"] == "GROSS" else "NET"
+
+    def prices_for(self, client: dict[str, Any]) -> str:
+        own = client.get("net_gross", "")
+        return own if own in ("NET", "GROSS") else self.account_prices()
+
     def _new_item(
-        self, data: Any, invoice_id: str, position: int, persist: Persist | None
+        self,
+        data: Any,
+        invoice_id: str,
+        position: int,
+        persist: Persist | None,
+        net_gross: str,
     ) -> dict[str, Any]:
         if not isinstance(data, dict):
             raise ApiError(400, "Each invoice-item must be an object")
@@ -289,7 +324,7 @@ class InvoiceBook:
         fresh = new_item(
             self._new_id("invoice-items", 20641, persist), invoice_id, position, self._now()
         )
-        return build_item(self.store, data, fresh, created=True)
+        return build_item(self.store, data, fresh, created=True, net_gross=net_gross)
 
     def _new_id(self, name: str, start: int, persist: Persist | None) -> str:
         """A fresh id that stays fresh across restarts: the store's counter only knows the ids
@@ -302,6 +337,13 @@ class InvoiceBook:
         if persist != self.store.seed:
             self.store.put(S, "counters", {"id": name, "last": value})
         return str(value)
+
+    def _reprice(self, invoice: dict[str, Any]) -> None:
+        """The items' totals read again under the invoice's new `net_gross`."""
+        for item in self.items_of(invoice["id"]):
+            self.store.put(
+                S, "invoice-items", build_item(self.store, {}, item, net_gross=invoice["net_gross"])
+            )
 
     def _recompute(self, invoice: dict[str, Any]) -> None:
         changed = {
@@ -407,7 +449,7 @@ class InvoiceBook:
 
 
 def _totals(invoice: dict[str, Any], items: list[dict[str, Any]]) -> dict[str, Any]:
-    totals = invoice_totals(items)
+    totals = invoice_totals(items, invoice["net_gross"])
     paid = Decimal(invoice.get("paid_amount") or 0)
     totals["open_amount"] = num(Decimal(totals["total_gross"]) - paid)
     return totals

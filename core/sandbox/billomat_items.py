@@ -33,9 +33,15 @@ def new_item(item_id: str, invoice_id: str, position: int, created: str) -> dict
 
 
 def build_item(
-    store: Store, data: dict[str, Any], base: dict[str, Any], *, created: bool = False
+    store: Store,
+    data: dict[str, Any],
+    base: dict[str, Any],
+    *,
+    created: bool = False,
+    net_gross: str = "NET",
 ) -> dict[str, Any]:
-    """`base` changed by `data` (a partial update unless `created`), totals recomputed."""
+    """`base` changed by `data` (a partial update unless `created`), totals recomputed as the
+    invoice's `net_gross` reads the unit price."""
     if not isinstance(data, dict):
         raise ApiError(400, "Each invoice-item must be an object")
     item = dict(base)
@@ -69,6 +75,7 @@ def build_item(
             Decimal(item["unit_price"]),
             item["reduction"],
             Decimal(item["tax_rate"] or 0),
+            net_gross,
         )
     )
     return item

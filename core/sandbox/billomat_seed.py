@@ -28,6 +28,15 @@ MYSELF: dict[str, Any] = {
     "locale": "de_DE", "net_gross": "NET", "customfield": "",
 }  # fmt: skip
 
+# GET /api/settings (only what timebill reads, plus a little for show).
+SETTINGS: dict[str, Any] = {
+    "id": "account", "currency_code": "EUR", "locale": "de_DE", "net_gross": "NET",
+    "number_range_mode": "IGNORE_PREFIX", "article_number_pre": "ART-", "client_number_pre": "KD",
+    "invoice_number_pre": "RE", "due_days": "14",
+}  # fmt: skip
+# A bakery selling to consumers quotes gross prices: its invoices are GROSS.
+GROSS_CLIENT_KEY = 2
+
 UNITS = (("31", "Stunde"), ("32", "Stück"), ("33", "Monat"), ("34", "Pauschale"))
 # (id, name, rate, is_default)
 TAXES = (("55", "MwSt", "19", "1"), ("56", "MwSt", "7", "0"), ("57", "steuerfrei", "0", "0"))
@@ -52,6 +61,7 @@ def client_id(key: int) -> str:
 
 
 def seed_account(store: Store, world: World, book: InvoiceBook) -> None:
+    store.seed(S, "settings", dict(SETTINGS))
     for unit_id, name in UNITS:
         store.seed(S, "units", {"id": unit_id, "name": name, "customfield": ""})
     for tax_id, name, rate, default in TAXES:
@@ -66,8 +76,11 @@ def seed_account(store: Store, world: World, book: InvoiceBook) -> None:
         first, last, street, zip_code, city, domain = ADDRESSES[customer.key]
         email = f"buchhaltung@{domain}"
         client = _client(customer.key, customer.billomat_name, first, last, street, zip_code, city)
+        if customer.key == GROSS_CLIENT_KEY:
+            client["net_gross"] = "GROSS"
         store.seed(S, "clients", client | {"email": email})
-    # Only in Billomat: a Swiss client billed in CHF without German VAT.
+    # Only in Billomat: a Swiss client billed in CHF; outside the EU, so no German VAT
+    # (tax_rule COUNTRY, Billomat's default, with country CH).
     swiss = _client(
         EXTRA_CLIENT_KEY,
         "Alpenblick Tourismus AG",
@@ -82,8 +95,8 @@ def seed_account(store: Store, world: World, book: InvoiceBook) -> None:
         {
             "currency_code": "CHF",
             "locale": "de_CH",
-            "tax_rule": "NO_TAX",
-            "vat_number": "CHE-123.456.789",
+            "tax_rule": "COUNTRY",
+            "vat_number": "",
         }
     )
     store.seed(S, "clients", swiss)

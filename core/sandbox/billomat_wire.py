@@ -178,42 +178,61 @@ def validate_reduction(value: Any) -> str:
 
 
 def item_totals(
-    quantity: Decimal, unit_price: Decimal, reduction: str, rate: Decimal
+    quantity: Decimal, unit_price: Decimal, reduction: str, rate: Decimal, net_gross: str = "NET"
 ) -> dict[str, str]:
-    """One item's computed fields. The line net is rounded to cents once, half up; gross per
-    line is for display only (the invoice's tax is computed on the sum of nets)."""
+    """One item's computed fields. NET: the line net is rounded to cents once, half up; gross
+    per line is for display only (the invoice's tax is computed on the sum of nets). GROSS: the
+    unit price includes the tax; the line gross is rounded once and the net derived from it."""
     unreduced = cents(quantity * unit_price)
-    net = cents(quantity * unit_price - reduction_amount(reduction, quantity * unit_price))
+    amount = cents(quantity * unit_price - reduction_amount(reduction, quantity * unit_price))
     factor = 1 + rate / 100
+    if net_gross == "GROSS":
+        return {
+            "total_net": num(cents(amount / factor)),
+            "total_gross": num(amount),
+            "total_net_unreduced": num(cents(unreduced / factor)),
+            "total_gross_unreduced": num(unreduced),
+        }
     return {
-        "total_net": num(net),
-        "total_gross": num(cents(net * factor)),
+        "total_net": num(amount),
+        "total_gross": num(cents(amount * factor)),
         "total_net_unreduced": num(unreduced),
         "total_gross_unreduced": num(cents(unreduced * factor)),
     }
 
 
-def invoice_totals(items: Iterable[dict[str, Any]]) -> dict[str, Any]:
+def _net_and_tax(amount: Decimal, rate: Decimal, net_gross: str) -> tuple[Decimal, Decimal]:
+    """(net, tax) of a tax group whose lines sum to `amount` (their nets, or on GROSS their
+    grosses)."""
+    if net_gross == "GROSS":
+        net = cents(amount * 100 / (100 + rate))
+        return net, amount - net
+    return amount, cents(amount * rate / 100)
+
+
+def invoice_totals(items: Iterable[dict[str, Any]], net_gross: str = "NET") -> dict[str, Any]:
     """Invoice totals from its items: taxes grouped by (name, rate) on the sum of the group's
-    line nets, each rounded to cents; gross = net + taxes. One place, like the invoice builder
-    (§6; Billomat's exact rule is UNCERTAIN there)."""
+    line nets (GROSS: grosses, the net derived once per group), each rounded to cents; gross =
+    net + taxes. One place, like the invoice builder (§6; Billomat's exact rule is UNCERTAIN)."""
+    side = "total_gross" if net_gross == "GROSS" else "total_net"
     groups: dict[tuple[str, Decimal], tuple[Decimal, Decimal]] = {}
     for item in items:
         key = (item["tax_name"], Decimal(item["tax_rate"] or 0))
-        net, unreduced = groups.get(key, (Decimal(0), Decimal(0)))
+        summed, unreduced = groups.get(key, (Decimal(0), Decimal(0)))
         groups[key] = (
-            net + Decimal(item["total_net"]),
-            unreduced + Decimal(item["total_net_unreduced"]),
+            summed + Decimal(item[side]),
+            unreduced + Decimal(item[side + "_unreduced"]),
         )
     taxes = []
     total_net = total_tax = unreduced_net = unreduced_tax = Decimal(0)
-    for (name, rate), (net, unreduced) in groups.items():
-        plain = net * rate / 100
-        amount = cents(plain)
+    for (name, rate), (summed, unreduced_sum) in groups.items():
+        net, amount = _net_and_tax(summed, rate, net_gross)
+        unreduced, unreduced_amount = _net_and_tax(unreduced_sum, rate, net_gross)
+        plain = net * rate / 100 if net_gross == "NET" else amount
         total_net += net
         total_tax += amount
         unreduced_net += unreduced
-        unreduced_tax += cents(unreduced * rate / 100)
+        unreduced_tax += unreduced_amount
         taxes.append(
             {
                 "name": name,

@@ -162,22 +162,26 @@ CASES: dict[str, Case] = {
         code=2,
     ),
     "30 February": Case(
-        "--from '2026-02-30' is not a valid date: use YYYY-MM-DD (e.g. 2026-10-31) or DD.MM.YYYY.",
+        "--from '2026-02-30' is not a valid date: use YYYY-MM-DD (e.g. 2026-10-31), "
+        "DD.MM.YYYY or DD.MM.YY (e.g. 31.10.26).",
         argv=("invoice", "--customer", "müller", "--from", "2026-02-30", "--to", "2026-03-31"),
         code=2,
     ),
     "31.02.2026": Case(
-        "--to '31.02.2026' is not a valid date: use YYYY-MM-DD (e.g. 2026-10-31) or DD.MM.YYYY.",
+        "--to '31.02.2026' is not a valid date: use YYYY-MM-DD (e.g. 2026-10-31), "
+        "DD.MM.YYYY or DD.MM.YY (e.g. 31.10.26).",
         argv=("invoice", "--customer", "müller", "--from", "2026-02-01", "--to", "31.02.2026"),
         code=2,
     ),
     "month 13": Case(
-        "--from '2026-13-01' is not a valid date: use YYYY-MM-DD (e.g. 2026-10-31) or DD.MM.YYYY.",
+        "--from '2026-13-01' is not a valid date: use YYYY-MM-DD (e.g. 2026-10-31), "
+        "DD.MM.YYYY or DD.MM.YY (e.g. 31.10.26).",
         argv=("entries", "--from", "2026-13-01"),
         code=2,
     ),
     "a date in words": Case(
-        "--to 'gestern' is not a valid date: use YYYY-MM-DD (e.g. 2026-10-31) or DD.MM.YYYY.",
+        "--to 'gestern' is not a valid date: use YYYY-MM-DD (e.g. 2026-10-31), "
+        "DD.MM.YYYY or DD.MM.YY (e.g. 31.10.26).",
         argv=("entries", "--to", "gestern"),
         code=2,
     ),

@@ -12,6 +12,7 @@ from flow_support import FlowApp, errors, load_entries, make_settings, settle
 from textual.widgets import DataTable
 from timebill.core.billing.journal import Journal
 from timebill.core.connect import open_billomat
+from timebill.core.money import gross_unit_price
 from timebill.core.sandbox import SandboxServer
 from timebill.core.settings.paths import journal_file
 from timebill.tui.screens.assign import AssignScreen
@@ -29,7 +30,17 @@ def wire_lines(invoice: dict[str, Any]) -> list[tuple[str, Decimal, Decimal]]:
 
 
 def plan_lines(plan: Any) -> list[tuple[str, Decimal, Decimal]]:
-    return [(line.title, line.quantity, line.unit_price) for line in plan.lines]
+    """As sent: a GROSS client's (Bäckerei Schäfer's) unit prices include the VAT."""
+    return [
+        (
+            line.title,
+            line.quantity,
+            gross_unit_price(line.unit_price, line.tax_rate)
+            if plan.net_gross == "GROSS"
+            else line.unit_price,
+        )
+        for line in plan.lines
+    ]
 
 
 def by_name(screen: MonthEndScreen) -> dict[str, Any]:

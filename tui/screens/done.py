@@ -16,6 +16,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 from timebill.core.billing.transaction import BillingResult
 from timebill.core.models import InvoicePlan
+from timebill.core.money import Totals
 from timebill.core.text import clean, one_line
 from timebill.tui.i18n import register, t
 from timebill.tui.widgets.localize import localize_bindings
@@ -47,6 +48,10 @@ STRINGS = {
     "done.one_line": {
         "en": "1 line, net {net}, gross {gross}",
         "de": "1 Position, netto {net}, brutto {gross}",
+    },
+    "done.draft_total": {
+        "en": "Draft now: net {net}, gross {gross}",
+        "de": "Entwurf jetzt: netto {net}, brutto {gross}",
     },
     "done.marked": {
         "en": "{count} entries marked billed in {tracker}.",
@@ -87,6 +92,7 @@ class DoneScreen(Screen[Literal["back", "next"]]):
         into_draft: str | None = None,
         next_name: str | None = None,
         back_to_list: bool = False,
+        draft_total: Totals | None = None,
     ) -> None:
         super().__init__()
         localize_bindings(self)
@@ -98,6 +104,7 @@ class DoneScreen(Screen[Literal["back", "next"]]):
         self.tracker = tracker
         self.into_draft = into_draft
         self.next_name = next_name
+        self.draft_total = draft_total
 
     def _relabel(self, action: str, description: str) -> None:
         bindings = self._bindings.key_to_bindings
@@ -153,6 +160,18 @@ class DoneScreen(Screen[Literal["back", "next"]]):
                 gross=money(plan.total_gross, plan.currency),
             )
         )
+        if self.into_draft and self.draft_total is not None and result.state == "done":
+            total = self.draft_total
+            text.append(
+                "\n"
+                + " " * 13
+                + t(
+                    "done.draft_total",
+                    net=money(total.net, plan.currency),
+                    gross=money(total.gross, plan.currency),
+                ),
+                style="bold",
+            )
         return text
 
     def _outcome(self) -> Text:

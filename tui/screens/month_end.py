@@ -444,6 +444,7 @@ class MonthEndScreen(Screen[bool]):
                     into_draft=outcome.into_draft,
                     next_name=self.rows[following].name if following is not None else None,
                     back_to_list=True,
+                    draft_total=outcome.draft_total,
                 )
             )
             if choice != "next":

@@ -11,8 +11,9 @@ Dismisses with a PreviewOutcome, or None when the user goes back.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import ClassVar, Literal
 
 from rich.text import Text
@@ -28,10 +29,13 @@ from timebill.core.billing.catalog import customers_of, services_of
 from timebill.core.billing.outcomes import Created
 from timebill.core.billing.service import BillingService
 from timebill.core.billing.transaction import BillingResult
+from timebill.core.connect import open_billomat
 from timebill.core.errors import AuthenticationError, TimebillError
+from timebill.core.invoicing import taxrule
 from timebill.core.invoicing.builder import Assignments, PlanError, PlanOptions, SkippedEntry
 from timebill.core.invoicing.choices import GROUPINGS, ROUND_TO
-from timebill.core.models import InvoicePlan, TimeEntry
+from timebill.core.models import Invoice, InvoicePlan, TimeEntry
+from timebill.core.money import Amount, Totals, with_lines
 from timebill.core.text import clean, one_line
 from timebill.tui.billing_notices import notice
 from timebill.tui.i18n import register, t
@@ -41,7 +45,16 @@ from timebill.tui.screens.line_edit import LineEditScreen
 from timebill.tui.widgets import numbers
 from timebill.tui.widgets.localize import localize_bindings
 from timebill.tui.widgets.plan_table import PlanTable
-from timebill.tui.widgets.plan_text import options_text, period_text, skipped_text, totals_text
+from timebill.tui.widgets.plan_text import (
+    draft_total_text,
+    implausible_text,
+    options_text,
+    period_text,
+    rounding_text,
+    skipped_text,
+    tax_text,
+    totals_text,
+)
 from timebill.tui.widgets.progress_panel import ProgressPanel
 from timebill.tui.widgets.worker_errors import notify_failure
 
@@ -64,6 +77,12 @@ STRINGS = {
         "de": "Ihre Änderungen an Positionen wurden verworfen: die Positionen wurden neu gebildet.",
     },
     "preview.no_plan": {"en": "Nothing to bill: {reason}", "de": "Nichts abzurechnen: {reason}"},
+    "preview.implausible_confirm": {
+        "en": "Take these entries as they are?",
+        "de": "Diese Einträge so übernehmen?",
+    },
+    "preview.implausible_yes": {"en": "take them", "de": "übernehmen"},
+    "key.preview.tax_rule": {"en": "VAT rule", "de": "USt.-Regel"},
     "key.preview.grouping": {"en": "Group", "de": "Gruppe"},
     "key.preview.rounding": {"en": "Round", "de": "Runden"},
     "key.preview.round_per": {"en": "Round per", "de": "Runden je"},
@@ -119,6 +138,8 @@ class PreviewOutcome:
     into_draft: str | None = None
     draft_label: str = ""
     result: BillingResult | None = None
+    # The draft's totals with the lines added, as the preview computed them (into a draft only).
+    draft_total: Totals | None = None
 
 
 class PreviewScreen(Screen[PreviewOutcome | None]):
@@ -131,6 +152,7 @@ class PreviewScreen(Screen[PreviewOutcome | None]):
         Binding("g", "grouping", "key.preview.grouping", id="preview.grouping", show=False),
         Binding("r", "rounding", "key.preview.rounding", id="preview.rounding", show=False),
         Binding("R", "round_per", "key.preview.round_per", id="preview.round_per", show=False),
+        Binding("t", "tax_rule", "key.preview.tax_rule", id="preview.tax_rule", show=False),
         Binding("d", "target", "key.preview.target", id="preview.target", show=False),
         Binding("a", "assign", "key.preview.assign", id="preview.assign"),
         Binding("e", "edit_line", "key.preview.edit_line", id="preview.edit_line", show=False),
@@ -176,6 +198,8 @@ class PreviewScreen(Screen[PreviewOutcome | None]):
         self.edited = reviewed is not None
         self.creating = False
         self.minutes = {e.id: e.minutes for e in self.entries if e.kind == "time"}
+        # The chosen draft and its items' amounts, read once when it is chosen.
+        self.draft: tuple[Invoice, list[Amount]] | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(id="preview-head", markup=False)
@@ -183,6 +207,8 @@ class PreviewScreen(Screen[PreviewOutcome | None]):
         yield PlanTable(id="preview-lines")
         yield Static(id="preview-detail", markup=False)
         yield Static(id="preview-totals", markup=False)
+        yield Static(id="preview-money", markup=False)
+        yield Static(id="preview-implausible", markup=False)
         yield Static(id="preview-skipped", markup=False)
         yield ProgressPanel(id="preview-progress")
         yield Footer()
@@ -192,6 +218,8 @@ class PreviewScreen(Screen[PreviewOutcome | None]):
             self.rebuild()
         else:
             self.show()
+        if self.into_draft:
+            self.load_draft(self.into_draft)
 
     # -- the plan --------------------------------------------------------------------------
     @property
@@ -244,11 +272,40 @@ class PreviewScreen(Screen[PreviewOutcome | None]):
             totals.update(Text(t("preview.no_plan", reason=clean(self.problem)), style="bold"))
         else:
             totals.update(totals_text(plan))
+        self._show_money()
         skipped = skipped_text(self.skipped)
         widget = self.query_one("#preview-skipped", Static)
         widget.update(skipped)
         widget.display = bool(skipped.plain)
         self._show_detail()
+
+    def draft_totals(self) -> tuple[Totals, Totals] | None:
+        """The chosen draft's totals now and with this plan's lines, once the draft is read."""
+        if self.plan is None or self.draft is None or self.draft[0].id != self.into_draft:
+            return None
+        invoice, amounts = self.draft
+        return with_lines(amounts, self.plan.lines, invoice.net_gross)
+
+    def _show_money(self) -> None:
+        plan = self.plan
+        text = Text()
+        if plan is not None:
+            text.append_text(tax_text(plan))
+            if rounding := rounding_text(plan):
+                text.append("\n" + rounding)
+            if totals := self.draft_totals():
+                label = self.draft_label or self.into_draft or ""
+                text.append("\n" + draft_total_text(label, *totals, plan.currency), style="bold")
+        self.query_one("#preview-money", Static).update(text)
+        warning = self.query_one("#preview-implausible", Static)
+        warning.update(implausible_text(plan) if plan is not None else Text())
+        warning.display = bool(plan is not None and plan.implausible)
+
+    @work(group="draft", exclusive=True, exit_on_error=False)
+    async def load_draft(self, invoice_id: str) -> None:
+        async with open_billomat(self.service.settings) as billomat:
+            self.draft = await billomat.draft_amounts(invoice_id)
+        self._show_money()
 
     def _show_detail(self) -> None:
         table = self.query_one(PlanTable)
@@ -261,6 +318,11 @@ class PreviewScreen(Screen[PreviewOutcome | None]):
                 detail.append("\n" + one_line(line.description))
             if line.rounding_note:
                 detail.append(f"  ({one_line(line.rounding_note)})", style="dim")
+            if line.quantity != line.quantity.quantize(Decimal("0.01")):
+                # The table shows two places; the line bills the minutes exactly.
+                detail.append(
+                    f"  {line.quantity:f} × {numbers.amount(line.unit_price)}", style="dim"
+                )
         self.query_one("#preview-detail", Static).update(detail)
 
     @on(DataTable.RowHighlighted, "#preview-lines")
@@ -297,6 +359,13 @@ class PreviewScreen(Screen[PreviewOutcome | None]):
     def action_round_per(self) -> None:
         self._set_option(round_per="line" if self.options.round_per == "entry" else "entry")
 
+    def action_tax_rule(self) -> None:
+        """The next VAT treatment for this client: its Billomat rule (auto), then each override."""
+        index = taxrule.OVERRIDES.index(self.options.tax_rule)
+        following = taxrule.OVERRIDES[(index + 1) % len(taxrule.OVERRIDES)]
+        # The old --vat 0 would turn "auto" into 0 % again: the choice made here wins.
+        self._set_option(tax_rule=following, reverse_charge=False)
+
     def action_edit_line(self) -> None:
         index = self.query_one(PlanTable).line_index
         if self.plan is None or index is None or self.creating:
@@ -315,6 +384,8 @@ class PreviewScreen(Screen[PreviewOutcome | None]):
             if choice is not None:
                 self.into_draft, self.draft_label = choice.invoice_id, choice.label
                 self.show()
+                if choice.invoice_id:
+                    self.load_draft(choice.invoice_id)
 
         self.app.push_screen(
             DraftPickerScreen(
@@ -353,8 +424,32 @@ class PreviewScreen(Screen[PreviewOutcome | None]):
     def action_back(self) -> None:
         self.dismiss(None)
 
+    def _confirmed(self, then: Callable[[], None]) -> None:
+        """`then`, at once, or after an explicit yes when the plan has implausible entries."""
+        plan = self.plan
+        if plan is None or not plan.implausible:
+            then()
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                then()
+
+        self.app.push_screen(
+            ConfirmScreen(
+                t("preview.implausible_confirm"),
+                [implausible_text(plan)],
+                t("preview.implausible_yes"),
+            ),
+            answered,
+        )
+
     def action_review(self) -> None:
         if self.plan is not None and self.queue:
+            self._confirmed(self._reviewed)
+
+    def _reviewed(self) -> None:
+        if self.plan is not None:
             self.dismiss(
                 PreviewOutcome(
                     "reviewed", self.plan, self.options, self.into_draft, self.draft_label
@@ -393,6 +488,10 @@ class PreviewScreen(Screen[PreviewOutcome | None]):
             ),
             Text(t("preview.confirm.marks", tracker=self.service.tracker), style="dim"),
         ]
+
+        if plan.implausible:
+            # One question for both: the entries that look wrong are listed in it.
+            lines += ["", implausible_text(plan)]
 
         def answered(yes: bool | None) -> None:
             if yes and self.plan is plan:
@@ -441,6 +540,7 @@ class PreviewScreen(Screen[PreviewOutcome | None]):
     @work(group="create", exit_on_error=False)
     async def create(self, plan: InvoicePlan, into_draft: str | None) -> None:
         service = self.service
+        totals = self.draft_totals() if into_draft else None
         try:
             async with service.connect() as (source, billomat):
                 created = await service.create(
@@ -465,6 +565,7 @@ class PreviewScreen(Screen[PreviewOutcome | None]):
             into_draft,
             self.draft_label,
             created.result,
+            totals[1] if totals else None,
         )
         if created.recorded:
             self.dismiss(outcome)

@@ -28,8 +28,8 @@ STRINGS = {
     # explanation as a notification.
     "period.bad_date_short": {"en": "{what}: not a date", "de": "{what}: kein Datum"},
     "period.bad_date": {
-        "en": "{what}: not a date, use YYYY-MM-DD or DD.MM.YYYY",
-        "de": "{what}: kein Datum, bitte JJJJ-MM-TT oder TT.MM.JJJJ",
+        "en": "{what}: not a date, use YYYY-MM-DD, DD.MM.YYYY or DD.MM.YY",
+        "de": "{what}: kein Datum, bitte JJJJ-MM-TT, TT.MM.JJJJ oder TT.MM.JJ",
     },
     "period.backwards_short": {"en": "Start after end", "de": "Beginn nach Ende"},
     "period.from": {"en": "From", "de": "Von"},
@@ -126,9 +126,13 @@ class PeriodBar(Horizontal):
         if period is None:
             return
         start, end = period
-        if (start, end) == (self.start, self.end):
+        changed = (start, end) != (self.start, self.end)
+        self.start, self.end = start, end
+        # The dates as resolved (01.11.26 -> 01.11.2026): what is loaded is what is shown.
+        self._show_dates()
+        if not changed:
             return
-        self.start, self.end, self.preset = start, end, CUSTOM
+        self.preset = CUSTOM
         with self.prevent(Select.Changed):
             self.query_one("#period-preset", Select).value = CUSTOM
         self.post_message(self.Changed(self, start, end, CUSTOM))

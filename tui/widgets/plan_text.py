@@ -9,11 +9,14 @@ from collections.abc import Sequence
 from decimal import Decimal
 
 from rich.text import Text
+from timebill.core.invoicing import plausibility, taxrule
 from timebill.core.invoicing.builder import PlanOptions, SkippedEntry
 from timebill.core.models import InvoicePlan
+from timebill.core.money import Totals
 from timebill.core.text import one_line
 from timebill.tui.i18n import language, register, t
 from timebill.tui.widgets import numbers
+from timebill.tui.widgets.numbers import money
 
 STRINGS = {
     "plan.net": {"en": "Net", "de": "Netto"},
@@ -38,6 +41,25 @@ STRINGS = {
     "plan.new_draft": {"en": "new draft", "de": "neuen Entwurf"},
     "plan.existing_draft": {"en": "draft {draft}", "de": "Entwurf {draft}"},
     "plan.skipped": {"en": "Not billed: {reasons}", "de": "Nicht abgerechnet: {reasons}"},
+    "plan.vat": {"en": "VAT", "de": "USt."},
+    "plan.prices.NET": {"en": "net prices", "de": "Nettopreise"},
+    "plan.prices.GROSS": {
+        "en": "gross prices (sent with VAT)",
+        "de": "Bruttopreise (mit USt. übertragen)",
+    },
+    "plan.rounding_changed": {
+        "en": "Rounding {difference} against the tracker's exact minutes ({exact})",
+        "de": "Rundung {difference} gegenüber den genauen Minuten ({exact})",
+    },
+    "plan.draft_total": {
+        "en": "Draft {draft}: net {before} now, {after} with these lines (gross {gross})",
+        "de": "Entwurf {draft}: jetzt netto {before}, mit diesen Positionen {after} "
+        "(brutto {gross})",
+    },
+    "plan.implausible": {
+        "en": "{n} implausible, check before creating:",
+        "de": "{n} unplausibel, vor dem Anlegen prüfen:",
+    },
     "plan.skip.duplicate": {"en": "{n} twice in the selection", "de": "{n} doppelt gewählt"},
     "plan.skip.billed": {"en": "{n} already billed", "de": "{n} schon abgerechnet"},
     "plan.skip.running": {"en": "{n} timer running", "de": "{n} mit laufender Stoppuhr"},
@@ -114,3 +136,59 @@ def skipped_text(skipped: Sequence[SkippedEntry]) -> Text:
         return Text()
     reasons = ", ".join(t(f"plan.skip.{reason}", n=n) for reason, n in counts.most_common())
     return Text(t("plan.skipped", reasons=reasons), style="dim")
+
+
+def _language() -> str:
+    return "de" if language() == "de" else "en"
+
+
+def tax_text(plan: InvoicePlan) -> Text:
+    """Which VAT rule applied and why, how prices are sent, the currency."""
+    lang = _language()
+    rule = taxrule.describe(
+        plan.tax_treatment,
+        plan.tax_reason,
+        plan.tax_country,
+        lang,  # type: ignore[arg-type]
+        plan.tax_vat_id,
+    )
+    text = Text()
+    text.append(f"{t('plan.vat')} ", style="dim")
+    text.append(rule)
+    text.append(f" · {t(f'plan.prices.{plan.net_gross}')} · {plan.currency}", style="dim")
+    text.append(" [t]", style="dim")
+    return text
+
+
+def rounding_text(plan: InvoicePlan) -> str:
+    """What rounding changed against the tracker's exact minutes; "" when nothing."""
+    if plan.exact_net is None or not any(line.rounding_note for line in plan.lines):
+        return ""
+    difference = plan.total_net - plan.exact_net
+    if not difference:
+        return ""
+    sign = "+" if difference > 0 else ""
+    return t(
+        "plan.rounding_changed",
+        difference=sign + money(difference, plan.currency),
+        exact=money(plan.exact_net, plan.currency),
+    )
+
+
+def draft_total_text(label: str, before: Totals, after: Totals, currency: str) -> str:
+    return t(
+        "plan.draft_total",
+        draft=one_line(label, 24),
+        before=money(before.net),
+        after=money(after.net),
+        gross=money(after.gross, currency),
+    )
+
+
+def implausible_text(plan: InvoicePlan) -> Text:
+    if not plan.implausible:
+        return Text()
+    text = Text(t("plan.implausible", n=len(plan.implausible)), style="bold")
+    for line in plausibility.summary(plan.implausible, _language()):  # type: ignore[arg-type]
+        text.append(f"\n  {line}")
+    return text
