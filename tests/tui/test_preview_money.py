@@ -83,7 +83,7 @@ async def test_a_gross_client_and_the_rounding_difference(
         assert f"Rounding +{difference:,.2f} EUR against the tracker's exact minutes" in plain(
             app, "#preview-money"
         )
-        await pilot.press("c")
+        await pilot.press("c", "enter")
         await settle(pilot)
         assert isinstance(app.screen, DoneScreen), errors(app)
     [draft] = [i for i in sandbox.billomat.invoices() if i["id"] not in before]
@@ -114,7 +114,7 @@ async def test_appending_shows_the_drafts_new_total_before_and_after(
         expected = now + plan.total_net
         shown = plain(app, "#preview-money")
         assert f"net {now:,.2f} now, {expected:,.2f} with these lines" in shown
-        await pilot.press("c")
+        await pilot.press("c", "enter")
         await settle(pilot)
         assert isinstance(app.screen, DoneScreen), errors(app)
         done = plain(app, "#done-facts")
