@@ -50,7 +50,8 @@ def run_once(entries: int, latency: float) -> dict[str, float | int]:
         out, err = io.StringIO(), io.StringIO()
         started = time.perf_counter()
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            code = main(["invoice", "--all-customers", *PERIOD, "--yes"])
+            # Generated volume: some days hold more than 24 h, billed as they are.
+            code = main(["invoice", "--all-customers", *PERIOD, "--yes", "--allow-implausible"])
         wall = time.perf_counter() - started
         server.faults.latency = 0.0
         if code not in (0, 1):  # 1: customers without a Billomat client are skipped, as planned

@@ -159,6 +159,9 @@ class ServiceClient:
         self._wait_setting = wait_setting
         self.pacer = pacer
         self.requests_sent = 0
+        # Requests handed to the network whose answer has not come back: a cancel (Ctrl+C)
+        # while this is 0 left nothing in the air (billing then need not wait for it to land).
+        self.awaiting_answer = 0
         all_headers = {"User-Agent": USER_AGENT, "Accept": "application/json"}
         all_headers.update(headers or {})
         self._client = httpx.AsyncClient(
@@ -222,8 +225,11 @@ class ServiceClient:
                         # bound afterwards would reach the service later than counted.
                         await self.pacer.acquire()
                     self.requests_sent += 1
+                    self.awaiting_answer += 1
                     response = await self._client.request(method, path, params=params, json=json)
+                    self.awaiting_answer -= 1
             except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+                self.awaiting_answer -= 1
                 # Nothing reached the server: safe to retry for every method.
                 self._log(method, path, None, started, attempt, type(exc).__name__)
                 if attempt < self.retry.attempts:
@@ -235,7 +241,9 @@ class ServiceClient:
                     service=self.service,
                 ) from None
             except httpx.TransportError as exc:
-                # The request went out and the answer broke off (timeout, dropped connection).
+                # The request went out and the answer broke off (timeout, dropped connection):
+                # the caller hears of it as an unknown outcome.
+                self.awaiting_answer -= 1
                 self._log(method, path, None, started, attempt, type(exc).__name__)
                 if idempotent and attempt < self.retry.attempts:
                     await self.retry.sleep(self.retry.backoff(attempt))

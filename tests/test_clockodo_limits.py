@@ -8,6 +8,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -47,12 +48,17 @@ def open_october(env: BillingEnv) -> set[str]:
     }
 
 
+def windows(limits: Any) -> list[tuple[int, float]]:
+    return [(w.count, w.seconds) for w in limits]
+
+
 def test_a_5000_entry_month_end_is_marked_fully_within_the_limits(env: BillingEnv) -> None:
     assert len(open_october(env)) > 7000
     billed_before = env.billed()
     env.server.reset_counts()
     started = time.monotonic()
-    run = env.run("invoice", "--all-customers", *OCTOBER, "--yes")
+    # The generated volume puts more than 24 h on some people's days: billed as it is.
+    run = env.run("invoice", "--all-customers", *OCTOBER, "--yes", "--allow-implausible")
     seconds = time.monotonic() - started
     assert "Traceback" not in run.text
     done = env.plans("done")
@@ -97,7 +103,8 @@ def test_a_sandbox_in_another_process_is_scaled_by_its_environment(
 ) -> None:
     monkeypatch.setenv(LIMIT_SCALE_ENV, "20")
     with SandboxServer(today=TODAY, services=("clockodo",)) as server:
-        assert server.clockodo.limits == SCALED
+        assert windows(server.clockodo.limits) == windows(SCALED)
     monkeypatch.delenv(LIMIT_SCALE_ENV)
     with SandboxServer(today=TODAY, services=("clockodo",)) as server:
-        assert server.clockodo.limits == CLOCKODO_LIMITS
+        # The emulator states clockodo's limits itself; the adapter paces below the same ones.
+        assert windows(server.clockodo.limits) == windows(CLOCKODO_LIMITS)

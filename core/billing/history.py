@@ -25,6 +25,7 @@ from decimal import Decimal
 from typing import Any
 
 from timebill.core.billing.journal import Journal, PlanRecord
+from timebill.core.billing.markers import draft_tag, read_tag
 from timebill.core.billing.transaction import line_marker
 from timebill.core.errors import NotFoundError, ServiceError, TimebillError
 from timebill.core.models import InvoiceLine
@@ -175,6 +176,7 @@ async def take_off(
         journal.take_off(record.id, entry_id, item.id)
     elif pending[entry_id]:
         return  # taken off and released before
+    await _untag(billomat, record.invoice_id, entry_id)
     result = await source.release([entry_id])
     if not result.ok:
         reason = result.failed.get(entry_id, "no reason given")
@@ -183,3 +185,14 @@ async def take_off(
             f"{entry_id} ({reason}): try again, or release it in the tracker."
         )
     journal.record_taken_off_released(record.id, entry_id)
+
+
+async def _untag(billomat: Any, invoice_id: str, entry_id: str) -> None:
+    """The draft's tag lists the entries it holds (another install reads it before billing
+    them): the entry taken off leaves the list, or its next invoice would be refused."""
+    invoice = await billomat.invoice(invoice_id)
+    tag = read_tag(invoice.customfield or "")
+    if tag is None or entry_id not in tag.entry_ids:
+        return
+    kept = sorted(i for i in tag.entry_ids if i != entry_id)
+    await billomat.set_customfield(invoice_id, draft_tag(tag.marker, tag.account, kept))

@@ -318,6 +318,13 @@ class _Waiting(Exception):
         super().__init__(self.message)
 
 
+def _maybe_in_the_air(billomat: BillomatApi) -> bool:
+    """Whether a request of this adapter may have gone out without its answer (unknown
+    adapters: assume so)."""
+    http = getattr(billomat, "http", None)
+    return getattr(http, "awaiting_answer", 1) > 0
+
+
 def _stamp(value: str | None) -> str:
     return dt.datetime.fromisoformat(value).strftime("%H:%M:%S UTC") if value else "?"
 
@@ -355,6 +362,12 @@ async def _draft(
         invoice = await billomat.create_draft(
             plan, draft_tag(record.marker, record.account, record.entry_ids)
         )
+    except (asyncio.CancelledError, KeyboardInterrupt):
+        # Cancelled while waiting for a rate-limit window, before the request went out: nothing
+        # can land, so resume need not wait for it.
+        if not _maybe_in_the_air(billomat):
+            journal.clear_attempt(record.id)
+        raise
     except (NetworkError, ServerError) as exc:
         # A 2xx answer that cannot be read (cut short by a proxy) means Billomat created it.
         landed = exc.status is not None and 200 <= exc.status < 300

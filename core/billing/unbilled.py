@@ -15,8 +15,8 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from timebill.core.cli.entries import entry_amount
 from timebill.core.models import TimeEntry
+from timebill.core.money import entry_amount
 from timebill.core.periods import month_range
 
 ZERO = Decimal(0)

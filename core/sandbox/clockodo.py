@@ -37,9 +37,9 @@ import re
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
-from timebill.core.ratelimit import CLOCKODO_LIMITS, Window, scaled
 from timebill.core.sandbox.clockodo_wire import (
     APP_HEADER,
     CUSTOMER_BASE,
@@ -66,6 +66,25 @@ from timebill.core.sandbox.clockodo_wire import (
 from timebill.core.sandbox.seed import World
 from timebill.core.sandbox.server import Request, Response, json_response
 from timebill.core.sandbox.store import Store
+
+
+@dataclass(frozen=True)
+class Window:
+    """At most `count` requests in any `seconds` long stretch."""
+
+    count: int
+    seconds: float
+
+
+# clockodo's own per-user limits (shared/api/clockodo.md §5). Kept here, not taken from the
+# product's pacer: the emulator states what the service enforces, the client what it obeys.
+CLOCKODO_LIMITS = (Window(900, 60), Window(2250, 900), Window(4500, 3600), Window(20000, 86400))
+
+
+def scaled(windows: tuple[Window, ...], factor: float) -> tuple[Window, ...]:
+    """The same limits with counts and durations divided by `factor` (tests, benchmarks)."""
+    return tuple(Window(max(1, int(w.count / factor)), w.seconds / factor) for w in windows)
+
 
 # Divides clockodo's per-user limits (counts and windows) for a sandbox in another process, e.g.
 # 20: 45 requests in 3 s ... 1,000 in 72 min; in-process, set `emulator.limits` instead.

@@ -283,7 +283,9 @@ async def test_period_presets_and_custom_dates_with_validation(settings: Setting
         await pilot.pause()
         # Whole words in the bar at 80 columns; the formats in the notification.
         assert "From: not a date" in screen_text(app).splitlines()[0]
-        assert any("YYYY-MM-DD or DD.MM.YYYY" in str(n.message) for n in app._notifications)
+        assert any(
+            "YYYY-MM-DD, DD.MM.YYYY or DD.MM.YY" in str(n.message) for n in app._notifications
+        )
         assert screen.period == (dt.date(2026, 11, 1), dt.date(2026, 11, 30))
 
         start.value = "2026-12-05"

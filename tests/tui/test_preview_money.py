@@ -5,11 +5,11 @@ years are shown resolved."""
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 from decimal import Decimal
 from typing import Any
 
+import httpx
 import pytest
 from flow_support import FlowApp, errors, load_entries, make_settings, settle
 from textual.app import App, ComposeResult
@@ -131,8 +131,16 @@ async def test_implausible_entries_are_shown_and_need_a_yes(
     settings = make_settings(sandbox, tmp_path, monkeypatch, "mite")
     entries = await load_entries(settings, "Höfer")
     first = next(e for e in entries if e.kind == "time" and e.billable and not e.billed)
-    long = dataclasses.replace(first, minutes=26 * 60)
-    entries = [long if e.id == first.id else e for e in entries]
+    # 26 hours typed into mite (the plan is checked against the tracker before it is created).
+    creds = sandbox.credentials()["mite"]
+    httpx.patch(
+        f"{creds['base_url']}/time_entries/{first.id}.json",
+        json={"time_entry": {"minutes": 26 * 60}},
+        headers={"X-MiteApiKey": creds["api_key"]},
+    ).raise_for_status()
+    entries = await load_entries(settings, "Höfer")
+    long = next(e for e in entries if e.id == first.id)
+    assert long.minutes == 26 * 60
     before = {i["id"] for i in sandbox.billomat.invoices()}
     app = FlowApp(settings, entries=entries)
     async with app.run_test(size=(100, 30)) as pilot:

@@ -16,7 +16,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 from textual.worker import Worker, WorkerState
 from timebill.core.billing.history import DELETED, UNKNOWN, DraftRecord, made_drafts, read_states
-from timebill.core.cli.invoice import invoice_url
+from timebill.core.billomat.links import invoice_url
 from timebill.core.connect import open_billomat, open_journal, tracker_account
 from timebill.core.text import clean, one_line
 from timebill.tui.i18n import register, t
