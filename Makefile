@@ -16,8 +16,11 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/timebill demo
 
+# Two workers: the suite waits on the sandbox and on Textual, and CI machines have two cores.
+WORKERS ?= 2
+
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(WORKERS)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py

@@ -1,0 +1,58 @@
+"""The reliability suites' summary lines at the end of the terminal report (`make test` shows
+them), also when pytest-xdist runs the tests in worker processes.
+
+The suites count into SUMMARY in whatever process runs them. Each test report carries what was
+counted since the previous report (as a user property), and the process that writes the terminal
+report (the xdist controller, or the only process) adds these up: every count arrives once.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+
+import pytest
+
+# Counted by the reliability suites: {suite: {what: n}}.
+SUMMARY: dict[str, Counter[str]] = defaultdict(Counter)
+
+PROPERTY = "reliability summary"
+# The scenario tests of tests/reliability/test_fault_matrix.py, counted from their reports.
+SCENARIO = "test_fault_matrix.py::test_scenario["
+
+_reported: dict[str, Counter[str]] = defaultdict(Counter)
+_totals: dict[str, Counter[str]] = defaultdict(Counter)
+
+
+def attach_counts(report: pytest.TestReport) -> None:
+    """Puts what SUMMARY counted since the last report into this report."""
+    delta = {}
+    for suite, tally in SUMMARY.items():
+        new = tally - _reported[suite]
+        if new:
+            delta[suite] = dict(new)
+            _reported[suite].update(new)
+    if delta:
+        report.user_properties = [*report.user_properties, (PROPERTY, delta)]
+
+
+def collect_counts(report: pytest.TestReport) -> None:
+    for name, value in report.user_properties:
+        if name == PROPERTY:
+            for suite, tally in value.items():
+                _totals[suite].update(tally)
+    if SCENARIO in report.nodeid and (
+        report.when == "call" or (report.when == "setup" and not report.passed)
+    ):
+        _totals["fault matrix"]["scenarios"] += 1
+        _totals["fault matrix"]["held"] += int(report.passed)
+
+
+def summary_lines() -> list[str]:
+    lines = []
+    matrix = _totals.get("fault matrix")
+    if matrix:
+        lines.append(f"fault matrix: {matrix['scenarios']} scenarios, {matrix['held']} held")
+    for name, tally in _totals.items():
+        if name != "fault matrix" and tally:
+            lines.append(f"{name}: " + ", ".join(f"{n} {what}" for what, n in tally.items()))
+    return lines
