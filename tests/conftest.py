@@ -32,6 +32,32 @@ def sandbox() -> Iterator[SandboxServer]:
         yield server
 
 
+@pytest.fixture(scope="session")
+def sandbox_100k() -> Iterator[SandboxServer]:
+    """All three services with 100,000 generated entries, built once (several seconds) for the
+    tests about scale. Only read: the one change a test makes (clockodo marks one entry billed)
+    is checked by that test alone. Its tests share the xdist group "100k", so one worker builds
+    it (`--dist loadgroup`)."""
+    with SandboxServer(today=TODAY, entries=100_000) as server:
+        yield server
+
+
+# Longest first, so that under xdist the short tests fill the gaps at the end: the shared
+# 100,000-entry sandbox, then the app, the reliability suites, the command line, ... the units.
+LAYERS = ("tui", "reliability", "cli", "sandbox", "adapters", "unit")
+
+
+def _rank(item: pytest.Item) -> int:
+    if item.get_closest_marker("xdist_group"):
+        return -1
+    folder = item.path.parent.name
+    return LAYERS.index(folder) if folder in LAYERS else len(LAYERS)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    items.sort(key=_rank)
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport() -> Generator[None, pytest.TestReport, pytest.TestReport]:
     report = yield

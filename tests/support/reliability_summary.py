@@ -47,12 +47,17 @@ def collect_counts(report: pytest.TestReport) -> None:
         _totals["fault matrix"]["held"] += int(report.passed)
 
 
+# The order of the README's Reliability section; a suite not named here comes after them.
+ORDER = ("fault matrix", "bad input", "debug log", "hostile data", "secrets", "two sessions")
+
+
 def summary_lines() -> list[str]:
     lines = []
-    matrix = _totals.get("fault matrix")
-    if matrix:
-        lines.append(f"fault matrix: {matrix['scenarios']} scenarios, {matrix['held']} held")
-    for name, tally in _totals.items():
-        if name != "fault matrix" and tally:
+    known = {name: i for i, name in enumerate(ORDER)}
+    for name in sorted(_totals, key=lambda name: (known.get(name, len(ORDER)), name)):
+        tally = _totals[name]
+        if name == "fault matrix" and tally:
+            lines.append(f"fault matrix: {tally['scenarios']} scenarios, {tally['held']} held")
+        elif tally:
             lines.append(f"{name}: " + ", ".join(f"{n} {what}" for what, n in tally.items()))
     return lines

@@ -89,11 +89,11 @@ def entry_list(app: TimebillApp) -> EntryList:
 
 
 async def search(pilot: Pilot[Any], app: TimebillApp, words: str) -> None:
-    """Narrow the list to `words` and put the cursor on the first row."""
-    await pilot.press("slash", "ctrl+u")
-    search_box = app.screen.query_one("#search", Input)
-    search_box.value = ""
-    await pilot.press(*words, "enter")
+    """Narrow the list to `words` and put the cursor on the first row. The words are put into
+    the search box at once: the search as typed, key by key, is test_entries.py's subject."""
+    await pilot.press("slash")
+    app.screen.query_one("#search", Input).value = words
+    await pilot.press("enter")
     await pilot.pause()
     assert isinstance(app.focused, EntryList)
 
