@@ -13,6 +13,7 @@ from entries_env import (
     SIZE,
     TODAY,
     Notifications,
+    errors_shown,
     interrupted_invoice,
     isolate,
     make_app,
@@ -307,15 +308,9 @@ async def test_a_wrong_key_says_what_failed_and_points_to_the_setup(
     async with app.run_test(size=SIZE, message_hook=notes) as pilot:
         with pytest.raises(WorkerFailed):
             await app.workers.wait_for_complete()
-        # The screen hears of the failure in a message after the worker ended: on a busy machine
-        # one pause is not always enough for it to arrive.
-        for _ in range(50):
-            await pilot.pause()
-            if any(n.severity == "error" for n in notes.items):
-                break
+        (failure,) = await errors_shown(pilot, notes)
         assert entry_list(app).rows == []
         assert not entry_list(app).loading
-        (failure,) = [n for n in notes.items if n.severity == "error"]
         assert failure.title == "Loading entries failed"
         assert "setup" in failure.message.lower()
         assert "0000000000000000" not in failure.message
