@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from entries_env import TODAY, Notifications, mite_post_entry, screen_text
+from entries_env import TODAY, Notifications, errors_shown, mite_post_entry, screen_text
 from flow_support import errors, settle
 from textual import events
 from textual.pilot import Pilot
@@ -89,11 +89,11 @@ def entry_list(app: TimebillApp) -> EntryList:
 
 
 async def search(pilot: Pilot[Any], app: TimebillApp, words: str) -> None:
-    """Narrow the list to `words` and put the cursor on the first row."""
-    await pilot.press("slash", "ctrl+u")
-    search_box = app.screen.query_one("#search", Input)
-    search_box.value = ""
-    await pilot.press(*words, "enter")
+    """Narrow the list to `words` and put the cursor on the first row. The words are put into
+    the search box at once: the search as typed, key by key, is test_entries.py's subject."""
+    await pilot.press("slash")
+    app.screen.query_one("#search", Input).value = words
+    await pilot.press("enter")
     await pilot.pause()
     assert isinstance(app.focused, EntryList)
 
@@ -306,8 +306,7 @@ async def test_a_refused_canary_key_in_the_config_never_shows(
         assert_hidden(app, found, MITE_CANARY)
         with pytest.raises(WorkerFailed):
             await app.workers.wait_for_complete()
-        await pilot.pause()
-        failures = [n for n in found.items if n.severity == "error"]
+        failures = await errors_shown(pilot, found)
         assert failures and "setup" in failures[0].message.lower()
         assert_hidden(app, found, MITE_CANARY)
         # The setup opened on the saved settings: the key field is masked.

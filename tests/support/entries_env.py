@@ -98,6 +98,16 @@ class Notifications:
         return [f"{n.title}: {n.message}" for n in self.items]
 
 
+async def errors_shown(pilot: Any, notes: Notifications) -> list[Any]:
+    """The error notifications, once the first has arrived: a failed worker's screen hears of it
+    in a message after the worker ended, and on a busy machine one pause is not always enough."""
+    for _ in range(50):
+        await pilot.pause()
+        if any(n.severity == "error" for n in notes.items):
+            break
+    return [n for n in notes.items if n.severity == "error"]
+
+
 def mite_post_entry(server: SandboxServer, **fields: Any) -> dict[str, Any]:
     """Create a time entry through the mite emulator's API (as a user would in mite)."""
     creds = server.credentials()["mite"]

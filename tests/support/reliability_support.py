@@ -26,6 +26,7 @@ import httpx
 import pytest
 import timebill.core.http
 from billing_env import TODAY, BillingEnv, is_billed
+from reliability_summary import SUMMARY as SUMMARY  # re-exported for the suites
 from timebill.core.cli.demo import demo_config
 from timebill.core.http import RetryPolicy
 from timebill.core.sandbox import SandboxServer
@@ -36,9 +37,6 @@ from timebill.core.settings.model import save_settings
 WAIT = 60.0  # seconds: generous for a busy machine; a test fails rather than hangs
 TOKEN = re.compile(r"\b(rl-[a-z0-9]+-\d+-\d+)\b")
 ENTRY_COLLECTION = {"mite": "time_entries", "clockodo": "entries"}
-
-# Counted by tests/reliability/conftest.py for the summary lines.
-SUMMARY: dict[str, Counter[str]] = defaultdict(Counter)
 
 
 class Waits:

@@ -172,11 +172,9 @@ def test_created_and_deleted_entries_show_in_the_list(server: SandboxServer) -> 
     assert billed.status_code == 422
 
 
-def test_a_hundred_thousand_entries_stay_fast() -> None:
-    with (
-        SandboxServer(today=TODAY, services=("clockodo",), entries=100_000) as srv,
-        client(srv) as api,
-    ):
+@pytest.mark.xdist_group("100k")
+def test_a_hundred_thousand_entries_stay_fast(sandbox_100k: SandboxServer) -> None:
+    with client(sandbox_100k) as api:
         started = time.perf_counter()
         first = api.get("/api/v2/entries", params={**OCTOBER, "enhanced_list": "true"})
         first_took = time.perf_counter() - started

@@ -167,15 +167,16 @@ async def test_request_counts_over_http(fast_retry: RetryPolicy) -> None:
             assert (await http.get(counts)).json()["total"] == 0
 
 
-async def test_a_hundred_thousand_entries_page_quickly() -> None:
+@pytest.mark.xdist_group("100k")
+async def test_a_hundred_thousand_entries_page_quickly(sandbox_100k: SandboxServer) -> None:
+    server = sandbox_100k
     started = time.monotonic()
-    with SandboxServer(today=TODAY, entries=100_000, services=("mite", "clockodo")) as server:
-        world = server.world
-        async with mite(server, RetryPolicy(attempts=1)) as m:
-            mite_entries = await m.entries(*OCTOBER)
-            mite_pages = m.requests_sent
-        async with clockodo(server, RetryPolicy(attempts=1)) as c:
-            clockodo_entries = await c.entries(*OCTOBER)
+    world = server.world
+    async with mite(server, RetryPolicy(attempts=1)) as m:
+        mite_entries = await m.entries(*OCTOBER)
+        mite_pages = m.requests_sent
+    async with clockodo(server, RetryPolicy(attempts=1)) as c:
+        clockodo_entries = await c.entries(*OCTOBER)
     in_october = [e for e in world.entries if OCTOBER[0] <= e.date <= OCTOBER[1]]
     assert sum(1 for e in world.entries if e.kind == "time") == 100_000
     # Every entry of the month read exactly once (mite has no lump sums).

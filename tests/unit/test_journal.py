@@ -122,7 +122,7 @@ def test_a_second_process_on_the_same_journal_sees_the_entries_taken(journal: Jo
         "except EntriesInProgressError as exc:\n"
         "    print('refused', exc.entry_ids)\n"
     )
-    root = Path(__file__).resolve().parent.parent
+    root = Path(__file__).resolve().parents[2]
     result = subprocess.run(
         [sys.executable, "-c", script], capture_output=True, text=True, cwd=root, check=True
     )

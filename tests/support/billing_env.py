@@ -25,7 +25,7 @@ from timebill.core.settings.model import save_settings
 
 TODAY = dt.date(2026, 11, 28)  # as in conftest: "last month" is October 2026
 OCTOBER = ("--from", "2026-10-01", "--to", "2026-10-31")
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]  # the repo
 MARKER_PREFIX = "timebill:"
 
 # Billomat clients of the seed (core/sandbox/billomat_seed.py).
