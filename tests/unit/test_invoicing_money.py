@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from test_invoicing import ASSIGN, entry
+from invoice_data import ASSIGN, entry
 from timebill.core.billomat import wire
 from timebill.core.invoicing import taxrule
 from timebill.core.invoicing.builder import PlanOptions, build_plan, edit_line
