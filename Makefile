@@ -20,7 +20,7 @@ demo: $(STAMP)
 # sandbox on one worker. Bytecode is cached even where PYTHONDONTWRITEBYTECODE is set: each
 # worker, and each `timebill` the tests start as a subprocess, would otherwise compile every
 # module again (__pycache__ is ignored by git).
-WORKERS ?= 2
+WORKERS ?= 4
 
 test: $(STAMP)
 	PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest -n $(WORKERS) --dist loadgroup

@@ -71,5 +71,7 @@ def summary_lines() -> list[str]:
         if name in SCENARIOS.values() and tally:
             lines.append(f"{name}: {tally['scenarios']} scenarios, {tally['held']} held")
         elif tally:
-            lines.append(f"{name}: " + ", ".join(f"{n} {what}" for what, n in tally.items()))
+            # Largest count first: the same order whichever worker reported first.
+            counted = sorted(tally.items(), key=lambda item: (-item[1], item[0]))
+            lines.append(f"{name}: " + ", ".join(f"{n} {what}" for what, n in counted))
     return lines
