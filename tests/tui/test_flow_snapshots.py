@@ -17,10 +17,13 @@ from textual.widgets import Input, Static
 from timebill.core.billing.transaction import BillingResult
 from timebill.core.models import InvoiceLine, InvoicePlan, TaxTotal
 from timebill.core.sandbox import SandboxServer
+from timebill.tui.i18n import set_language
 from timebill.tui.screens.done import DoneScreen
 from timebill.tui.themes import install_themes
 
-THEMES = ("timebill-dark", "timebill-high-contrast")
+# Both themes and both languages at 80x24, each screen twice: dark in English, high contrast
+# in German (the longer words).
+VARIANTS = [("timebill-dark", "en"), ("timebill-high-contrast", "de")]
 
 
 async def _to_preview(pilot: Pilot[Any]) -> None:
@@ -29,28 +32,32 @@ async def _to_preview(pilot: Pilot[Any]) -> None:
     await settle(pilot)
 
 
-@pytest.mark.parametrize("theme", THEMES)
+@pytest.mark.parametrize(("theme", "language"), VARIANTS)
 def test_preview(
     snap_compare: Any,
     sandbox: SandboxServer,
     tmp_path: Any,
     monkeypatch: pytest.MonkeyPatch,
     theme: str,
+    language: str,
 ) -> None:
+    set_language(language)
     settings = make_settings(sandbox, tmp_path, monkeypatch, "mite")
     entries = asyncio.run(load_entries(settings, "Höfer"))
     app = FlowApp(settings, entries=entries, theme=theme)
     assert snap_compare(app, terminal_size=(80, 24), run_before=_to_preview)
 
 
-@pytest.mark.parametrize("theme", THEMES)
+@pytest.mark.parametrize(("theme", "language"), VARIANTS)
 def test_month_end(
     snap_compare: Any,
     sandbox: SandboxServer,
     tmp_path: Any,
     monkeypatch: pytest.MonkeyPatch,
     theme: str,
+    language: str,
 ) -> None:
+    set_language(language)
     settings = make_settings(sandbox, tmp_path, monkeypatch, "mite")
     app = FlowApp(settings, month=True, theme=theme)
     assert snap_compare(app, terminal_size=(80, 24), press=["down", "space"], run_before=settle)
@@ -112,20 +119,23 @@ class DoneApp(App[None]):
         )
 
 
-@pytest.mark.parametrize("theme", THEMES)
-def test_done(snap_compare: Any, theme: str) -> None:
+@pytest.mark.parametrize(("theme", "language"), VARIANTS)
+def test_done(snap_compare: Any, theme: str, language: str) -> None:
+    set_language(language)
     assert snap_compare(DoneApp(theme), terminal_size=(80, 24))
 
 
-@pytest.mark.parametrize("theme", THEMES)
+@pytest.mark.parametrize(("theme", "language"), VARIANTS)
 def test_assign(
     snap_compare: Any,
     sandbox: SandboxServer,
     tmp_path: Any,
     monkeypatch: pytest.MonkeyPatch,
     theme: str,
+    language: str,
 ) -> None:
     """Höfer has no exact-name client: the Assign screen opens with "Hoefer Logistik AG" first."""
+    set_language(language)
     settings = make_settings(sandbox, tmp_path, monkeypatch, "mite")
     entries = asyncio.run(load_entries(settings, "Höfer"))
     app = FlowApp(settings, entries=entries, theme=theme)

@@ -20,7 +20,9 @@ from timebill.tui.i18n import set_language
 from timebill.tui.screens.setup import SetupScreen
 from timebill.tui.themes import install_themes
 
-THEMES = ("timebill-dark", "timebill-high-contrast")
+# Both themes and both languages at 80x24, each screen twice: dark in English, high contrast
+# in German (the longer words).
+VARIANTS = [("timebill-dark", "en"), ("timebill-high-contrast", "de")]
 # Shown in the intro line: a fixed path keeps the picture the same on every machine (nothing is
 # read from or written to it).
 SHOWN_PATH = Path("/home/anna/.config/timebill/config.toml")
@@ -57,14 +59,14 @@ async def fill_and_save(pilot: Pilot[Any]) -> None:
     await pilot.pause()
 
 
-@pytest.mark.parametrize("theme", THEMES)
+@pytest.mark.parametrize(("theme", "language"), VARIANTS)
 def test_setup_screen(
-    snap_compare: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, theme: str
+    snap_compare: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, theme: str, language: str
 ) -> None:
     for name in list(os.environ):
         if name.startswith("TIMEBILL_"):
             monkeypatch.delenv(name)
     monkeypatch.setenv("TIMEBILL_BILLOMAT__API_KEY", "bm-0123456789abcdef")
-    set_language("en")
+    set_language(language)
     config = tmp_path / "config.toml"
     assert snap_compare(SetupApp(config, theme), terminal_size=(80, 24), run_before=fill_and_save)

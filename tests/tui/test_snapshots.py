@@ -19,7 +19,9 @@ from timebill.core.models import TimeEntry
 from timebill.core.settings.model import load_settings, save_settings
 from timebill.tui.app import TimebillApp
 
-THEMES = ("timebill-dark", "timebill-high-contrast")
+# Both themes and both languages at 80x24, each screen twice: dark in English, high contrast
+# in German (the longer words).
+VARIANTS = [("timebill-dark", "en"), ("timebill-high-contrast", "de")]
 PEOPLE = ("Anna Schmidt", "Jonas Weber", "Leyla Demir")
 WORK = (
     ("207101", "Müller & Söhne GmbH", "310101", "Webshop-Relaunch", "55501", "Entwicklung", 95),
@@ -72,7 +74,9 @@ async def fixed_loader(start: dt.date, end: dt.date) -> tuple[list[TimeEntry], C
     return fixed_entries(), IN_PROGRESS
 
 
-def snapshot_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, theme: str) -> TimebillApp:
+def snapshot_app(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, theme: str, language: str = "en"
+) -> TimebillApp:
     config = isolate(monkeypatch, tmp_path)
     # Complete but never contacted: the entries come from fixed_loader.
     save_settings(
@@ -84,7 +88,7 @@ def snapshot_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, theme: str) ->
                 "api_key": "0" * 32,
                 "base_url": "http://127.0.0.1:9",
             },
-            "ui": {"theme": theme},
+            "ui": {"theme": theme, "language": language},
         },
         config,
     )
@@ -98,20 +102,20 @@ async def settle(pilot: Pilot[Any]) -> None:
     await pilot.pause()
 
 
-@pytest.mark.parametrize("theme", THEMES)
+@pytest.mark.parametrize(("theme", "language"), VARIANTS)
 def test_entries_screen(
-    snap_compare: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, theme: str
+    snap_compare: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, theme: str, language: str
 ) -> None:
-    app = snapshot_app(tmp_path, monkeypatch, theme)
+    app = snapshot_app(tmp_path, monkeypatch, theme, language)
     # Two entries selected, the cursor on the third: selected, cursor, in progress, not billable.
     assert snap_compare(app, terminal_size=(80, 24), press=["space", "space"], run_before=settle)
 
 
-@pytest.mark.parametrize("theme", THEMES)
+@pytest.mark.parametrize(("theme", "language"), VARIANTS)
 def test_entries_with_billed_and_filters(
-    snap_compare: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, theme: str
+    snap_compare: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, theme: str, language: str
 ) -> None:
-    app = snapshot_app(tmp_path, monkeypatch, theme)
+    app = snapshot_app(tmp_path, monkeypatch, theme, language)
 
     async def show_billed(pilot: Pilot[Any]) -> None:
         await settle(pilot)
@@ -123,9 +127,9 @@ def test_entries_with_billed_and_filters(
     assert snap_compare(app, terminal_size=(80, 24), run_before=show_billed)
 
 
-@pytest.mark.parametrize("theme", THEMES)
+@pytest.mark.parametrize(("theme", "language"), VARIANTS)
 def test_help_screen(
-    snap_compare: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, theme: str
+    snap_compare: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, theme: str, language: str
 ) -> None:
-    app = snapshot_app(tmp_path, monkeypatch, theme)
+    app = snapshot_app(tmp_path, monkeypatch, theme, language)
     assert snap_compare(app, terminal_size=(80, 24), press=["question_mark"], run_before=settle)
