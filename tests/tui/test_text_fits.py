@@ -102,6 +102,15 @@ async def test_the_preview_at_60x20_shows_every_total_whole(
         text = "\n".join(screen_lines(app))
         for line in preview.plan.lines:
             assert numbers.amount(line.total_net, grouping=True) in text
+        # Each cell sits under its own heading: the title under "Line", the total under "Total".
+        from timebill.tui.widgets.plan_table import PlanTable
+
+        table = preview.query_one(PlanTable)
+        keys = [column.key.value for column in table.ordered_columns]
+        for index, line in enumerate(preview.plan.lines):
+            cells = dict(zip(keys, (str(cell) for cell in table.get_row_at(index)), strict=True))
+            assert line.title.startswith(cells["title"].rstrip("…"))
+            assert cells["total"] == numbers.amount(line.total_net, grouping=True)
         assert numbers.amount(preview.plan.total_gross, grouping=True) in text
 
 

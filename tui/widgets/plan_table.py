@@ -32,6 +32,7 @@ _MIN_TITLE = 12
 # What gives way, in this order, when the numbers and a short title do not fit the width.
 _DROP_ORDER = ("number", "vat", "unit")
 _NUMERIC = ("quantity", "price", "total")
+COLUMN_ORDER = ("number", "title", "quantity", "unit", "price", "vat", "total")
 
 
 def column_widths(
@@ -89,6 +90,10 @@ class PlanTable(SelectTable):
             "total": numbers.amount(line.total_net, grouping=True),
         }
 
+    def _columns(self) -> list[str]:
+        """The columns shown, in their order on screen (cells follow the same order)."""
+        return [key for key in COLUMN_ORDER if key in self._widths]
+
     def _layout(self, width: int) -> dict[str, int]:
         lines = self.plan.lines if self.plan is not None else ()
         cells = [self._texts(i, line) for i, line in enumerate(lines)]
@@ -98,9 +103,7 @@ class PlanTable(SelectTable):
     def _rebuild(self) -> None:
         self._widths = self._layout(self.size.width or 80)
         self.clear(columns=True)
-        for key in ("number", "title", "quantity", "unit", "price", "vat", "total"):
-            if key not in self._widths:
-                continue
+        for key in self._columns():
             justify: Literal["left", "right"] = "left" if key in ("title", "unit") else "right"
             self.add_column(
                 Text(t(f"plan.col.{key}"), justify=justify), width=self._widths[key], key=key
@@ -110,7 +113,7 @@ class PlanTable(SelectTable):
         for index, line in enumerate(self.plan.lines):
             texts = self._texts(index, line)
             row = []
-            for key in self._widths:
+            for key in self._columns():
                 if key == "title":
                     row.append(Text(one_line(texts[key], self._widths[key])))
                 elif key == "unit":
