@@ -256,9 +256,19 @@ class SandboxServer:
             if method == "POST":
                 try:
                     data = json.loads(body or b"{}")
-                    if "latency" in data:
+                    if not isinstance(data, dict):
+                        raise ValueError("expected a JSON object: one rule, or rules and latency")
+                    # One rule as it stands (`{"kind": "rate_limit", ...}`), or a batch
+                    # (`{"rules": [...], "latency": 0.05}`); anything else is refused.
+                    rules = [data] if "kind" in data else data.get("rules", [])
+                    unknown = set(data) - {"rules", "latency"} if "kind" not in data else set()
+                    if unknown or not (rules or "latency" in data):
+                        raise ValueError(
+                            'expected one rule ({"kind": ...}) or {"rules": [...], "latency": s}'
+                        )
+                    if "latency" in data and "kind" not in data:
                         self.faults.latency = float(data["latency"])
-                    for rule in data.get("rules", []):
+                    for rule in rules:
                         self.faults.add(**rule)
                 except (ValueError, TypeError) as exc:
                     return json_response({"error": str(exc)}, 400)
