@@ -28,8 +28,9 @@ EXIT_CODES = {
 }
 
 # A run that met several outcomes exits with the one that needs the user most: a failure
-# before changed entries, before an unfinished plan, before skipped customers, before a "no".
-_SEVERITY = (EXIT_FAILED, EXIT_CHANGED, EXIT_UNFINISHED, EXIT_SKIPPED, EXIT_DECLINED)
+# before changed entries, before an unfinished plan, before a "no" (a cron job without --yes
+# created nothing: that is the news), before skipped customers.
+_SEVERITY = (EXIT_FAILED, EXIT_CHANGED, EXIT_UNFINISHED, EXIT_DECLINED, EXIT_SKIPPED)
 
 
 def worst(codes: Iterable[int]) -> int:

@@ -120,6 +120,11 @@ def test_exit_5_not_confirmed_without_a_terminal(env: BillingEnv) -> None:
     assert "no terminal to ask: pass --yes" in asked.stderr
     assert "Not confirmed: nothing created." in asked.stdout
     assert env.timebill_invoices() == [] and env.entries() == before
+    # The month-end run from cron without --yes: nothing created; 5 before the skipped (7).
+    month_end = without_terminal(env, "invoice", "--all-customers", *OCTOBER)
+    assert month_end.returncode == 5, month_end.stderr
+    assert month_end.stdout.strip().splitlines()[-1].startswith("Created 0 of ")
+    assert env.timebill_invoices() == [] and env.entries() == before
 
     # A draft proven deleted in Billomat: without a terminal sync releases nothing and says so.
     assert env.run("invoice", "--customer", "Weiß", *OCTOBER, "--yes").code == 0
