@@ -9,10 +9,17 @@ from collections.abc import Callable, Sequence
 
 from timebill.core.billing.drafts import SweepAction
 from timebill.core.billing.freshness import EntryChange
+from timebill.core.cli.exit_codes import (  # noqa: F401 (the billing commands take them from here)
+    EXIT_CHANGED,
+    EXIT_DECLINED,
+    EXIT_FAILED,
+    EXIT_NOTHING,
+    EXIT_OK,
+    EXIT_SKIPPED,
+    EXIT_UNFINISHED,
+    EXIT_USAGE,
+)
 from timebill.core.text import clean
-
-EXIT_OK, EXIT_FAILED, EXIT_NOTHING, EXIT_UNFINISHED, EXIT_DECLINED = 0, 1, 3, 4, 5
-EXIT_CHANGED = 6
 
 Ask = Callable[[str], bool]
 

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 
 from timebill.core.cli.table import render
-from timebill.core.errors import AuthenticationError, NotFoundError, TimebillError
+from timebill.core.errors import AuthenticationError, NotFoundError, TimebillError, UsageError
 from timebill.core.models import ENTRY_FIELDS, Customer, TimeEntry
 from timebill.core.money import entry_amount, format_amount
 from timebill.core.sources.base import TimeSource
@@ -21,8 +21,8 @@ FIELDS = ENTRY_FIELDS
 CENT = Decimal("0.01")
 
 
-class UnknownCustomerError(TimebillError):
-    pass
+class UnknownCustomerError(UsageError):
+    """--customer names no tracker customer, or several: bad usage (exit 2)."""
 
 
 def entry_state(entry: TimeEntry) -> str:

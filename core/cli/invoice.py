@@ -2,10 +2,12 @@
 The billing service (timebill.core.billing.service) does the work; this module shows its answers.
 
 Exit codes: 0 done (or a dry run shown), 1 failed (nothing created unless the message says so),
-3 nothing to bill, 4 a plan is unfinished: a draft was created but some entries are not marked
-yet, or an earlier draft request may still land (`timebill resume`), 5 not confirmed at the
-prompt, 6 the planned entries changed in the tracker (billed, locked, deleted, edited) or are on
-another timebill draft: nothing was billed, plan again.
+2 bad usage (an unknown customer, a bad date or flag), 3 nothing to bill, 4 a plan is unfinished:
+a draft was created but some entries are not marked yet, or an earlier draft request may still
+land (`timebill resume`), 5 not confirmed (at the prompt, or no terminal to ask and no --yes),
+6 the planned entries changed in the tracker (billed, locked, deleted, edited) or are on another
+timebill draft: nothing was billed, plan again, 7 the month-end run finished but skipped
+customers (no Billomat client, implausible entries, a plan that cannot be built).
 """
 
 from __future__ import annotations
@@ -35,11 +37,12 @@ from timebill.core.cli.console import (
     warn,
 )
 from timebill.core.cli.entries import find_customer
+from timebill.core.cli.exit_codes import worst
 from timebill.core.cli.invoice_flags import article_choice, option_overrides
 from timebill.core.cli.month_end import month_end
 from timebill.core.cli.plan_view import draft_total_line, implausible_lines, render_plan
 from timebill.core.connect import open_billomat, open_source
-from timebill.core.errors import TimebillError
+from timebill.core.errors import UsageError
 from timebill.core.invoicing.texts import SKIP_MESSAGES
 from timebill.core.money import format_amount as money
 from timebill.core.periods import period_text
@@ -57,7 +60,7 @@ def run(command: str, settings: Settings, args: argparse.Namespace, ask: Ask = a
 async def _invoice(service: BillingService, args: argparse.Namespace, ask: Ask) -> int:
     if args.all_customers and (args.client or args.into_draft):
         flag = "--client" if args.client else "--into-draft"
-        raise TimebillError(
+        raise UsageError(
             f"{flag} names one client's draft: use it with --customer, not --all-customers."
         )
     start, end = resolve_period(args.start, args.end, args.period)
@@ -277,6 +280,7 @@ async def _sync(service: BillingService, args: argparse.Namespace, ask: Ask) -> 
                 "Release its entries in the tracker, so they can be billed again?"
             ):
                 say("  kept as billed.")
+                code = worst([code, EXIT_DECLINED])
                 continue
             result = await service.release(record, source=source)
             if result.failed:

@@ -9,7 +9,7 @@ from typing import Any
 
 from timebill.core.billing import assign
 from timebill.core.cli.invoice_args import MAX_RATE, parse_number
-from timebill.core.errors import TimebillError
+from timebill.core.errors import UsageError
 from timebill.core.models import Article, Service
 
 
@@ -32,7 +32,7 @@ def option_overrides(args: argparse.Namespace) -> dict[str, Any]:
             flags["default_vat"] = _decimal(args.vat, "--vat")
             flags["reverse_charge"] = flags["default_vat"] == 0
     except ValueError as exc:
-        raise TimebillError(str(exc)) from None
+        raise UsageError(str(exc)) from None
     return flags
 
 
@@ -50,18 +50,18 @@ def article_choice(
     for value in values:
         service_ref, sep, article_id = value.partition("=")
         if not sep or not service_ref.strip() or not article_id.strip():
-            raise TimebillError(
+            raise UsageError(
                 f"--article {value!r}: expected SERVICE=ARTICLE_ID, e.g. --article Entwicklung=901."
             )
         match = next(
             (s for s in services if s.id == service_ref.strip()), None
         ) or assign.exact_match(service_ref, services, "name")
         if match is None:
-            raise TimebillError(
+            raise UsageError(
                 f"--article {value!r}: the tracker has no service {service_ref.strip()!r}."
             )
         if article_id.strip() not in known:
-            raise TimebillError(
+            raise UsageError(
                 f"--article {value!r}: Billomat has no article with id {article_id.strip()}."
             )
         chosen[match.id] = article_id.strip()

@@ -1,8 +1,8 @@
 """`timebill` command line. Headless commands never import textual (so they start fast and run
 from cron); only the app itself (`timebill`, `timebill demo`) loads the TUI.
 
-Exit codes: 0 done, 1 a service or the configuration failed (one clear line on stderr),
-2 bad usage, 130 interrupted.
+Exit codes: timebill.core.cli.exit_codes (0 done, 1 a service or the configuration failed with
+one clear line on stderr, 2 bad usage, 130 interrupted; the billing commands add 3 to 7).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from timebill.core import __version__
+from timebill.core.cli.exit_codes import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
 from timebill.core.cli.invoice_args import add_commands as add_invoice_commands
 from timebill.core.cli.unbilled import add_command as add_unbilled_command
 from timebill.core.errors import TimebillError, UsageError
@@ -25,7 +26,6 @@ if TYPE_CHECKING:
 if TYPE_CHECKING:
     from timebill.core.ratelimit import RateLimitWait
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 # Opens the terminal app: (settings, config path) -> exit code. Passed in by `timebill.tui.main`, so that
 # core never imports the UI and the headless commands never load textual.

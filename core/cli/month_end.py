@@ -16,9 +16,11 @@ from timebill.core.billing.month_end import month_end_queue
 from timebill.core.billing.service import BillingService
 from timebill.core.cli.console import (
     EXIT_CHANGED,
+    EXIT_DECLINED,
     EXIT_FAILED,
     EXIT_NOTHING,
     EXIT_OK,
+    EXIT_SKIPPED,
     EXIT_UNFINISHED,
     Ask,
     changed_text,
@@ -27,6 +29,7 @@ from timebill.core.cli.console import (
     show_progress,
     warn,
 )
+from timebill.core.cli.exit_codes import worst
 from timebill.core.cli.invoice_flags import article_choice
 from timebill.core.cli.plan_view import render_plan
 from timebill.core.models import Service
@@ -75,13 +78,19 @@ async def month_end(
         )
     for row in failed:
         warn(f"Skipped {clean(row.name)}: {row.message}")
+    # Customers with open entries the run leaves alone: they need the user (exit 7), unlike a
+    # run that failed (exit 1).
+    skipped = [row.name for row in (*unassigned, *failed)]
     if not plans:
-        say(f"Nothing to bill from {start:%d.%m.%Y} to {end:%d.%m.%Y}.")
-        # Open entries left without a client are work for the user, not "nothing to do".
-        return EXIT_FAILED if failed or unassigned else EXIT_NOTHING
+        say(
+            f"Nothing to bill from {start:%d.%m.%Y} to {end:%d.%m.%Y}"
+            + _skipped_text(skipped)
+            + "."
+        )
+        return EXIT_SKIPPED if skipped else EXIT_NOTHING
 
     say(f"Month-end run {start:%d.%m.%Y} – {end:%d.%m.%Y}: {len(plans)} drafts to create.\n")
-    code = EXIT_FAILED if failed or unassigned else EXIT_OK
+    codes: list[int] = []
     created = 0
     for number, row in enumerate(plans, start=1):
         plan, options = row.plan, row.options
@@ -95,22 +104,23 @@ async def month_end(
                 f"  skipped: {len(plan.implausible)} implausible entries (see above); correct "
                 "them in the tracker, or pass --allow-implausible.\n"
             )
-            code = EXIT_FAILED
+            skipped.append(row.name)
             continue
         if not args.yes and not ask("Create this draft?"):
-            say("  skipped.\n")
+            say("  not confirmed: skipped.\n")
+            codes.append(EXIT_DECLINED)
             continue
         outcome = await service.create(
             plan, options, source=source, billomat=billomat, progress=show_progress, entries=entries
         )
         if outcome.kind == "changed":
             warn("  " + changed_text(outcome.changes).replace("\n", "\n  ") + "\n")
-            code = EXIT_CHANGED if code in (EXIT_OK, EXIT_UNFINISHED) else code
+            codes.append(EXIT_CHANGED)
             continue
         result = outcome.result
         if result is None:  # nothing created: held by another plan, refused, failed
             warn(f"  failed: {outcome.error}\n")
-            code = EXIT_FAILED
+            codes.append(EXIT_FAILED)
             continue
         if result.state == "done":
             created += 1
@@ -120,9 +130,17 @@ async def month_end(
             )
         else:
             warn(f"  {result.message}\n")
-            code = max(code, EXIT_UNFINISHED) if code != EXIT_FAILED else code
+            codes.append(EXIT_UNFINISHED)
     if args.dry_run:
-        say("Dry run: nothing created.")
+        say("Dry run: nothing created" + _skipped_text(skipped) + ".")
     else:
-        say(f"Created {created} of {len(plans)} drafts.")
-    return code
+        say(f"Created {created} of {len(plans)} drafts" + _skipped_text(skipped) + ".")
+    return worst([*codes, EXIT_SKIPPED if skipped else EXIT_OK])
+
+
+def _skipped_text(names: list[str]) -> str:
+    if not names:
+        return ""
+    return f"; skipped {len(names)} customer{'s' if len(names) > 1 else ''}: " + ", ".join(
+        clean(name) for name in names
+    )

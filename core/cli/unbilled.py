@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # the parser is built for every command: no models at import time
     from timebill.core.billing.unbilled import Overview
 
-EXIT_OK, EXIT_NOTHING = 0, 3
+from timebill.core.cli.exit_codes import EXIT_NOTHING, EXIT_OK
+
 MAX_MONTHS = 24
 CENT = Decimal("0.01")
 # Not strftime("%b"): that follows the process locale, and scripts parse this header.

@@ -415,7 +415,7 @@ def test_entries_of_one_customer_by_name_or_id(
     assert by_id == by_name
 
     code, out, err = run(capsys, "entries", *OCTOBER, "--customer", "Niemand GmbH")
-    assert (code, out) == (1, "")
+    assert (code, out) == (2, "")  # an unknown customer is bad usage
     assert len(err.splitlines()) == 1
     assert "unknown customer 'Niemand GmbH'" in err and "Müller & Söhne GmbH" in err
 

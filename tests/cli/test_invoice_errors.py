@@ -33,7 +33,7 @@ def refused(env: BillingEnv, *argv: str) -> Run:
 
 def test_unknown_customer(env: BillingEnv) -> None:
     run = refused(env, "--customer", "Nordwind Reederei", *OCTOBER)
-    assert run.code == EXIT_FAILED
+    assert run.code == EXIT_USAGE
     assert "unknown customer 'Nordwind Reederei'" in run.err
     assert "Known customers: Bäckerei Schäfer KG" in run.err
 
@@ -104,13 +104,13 @@ def test_invalid_rate_and_vat_flags(env: BillingEnv) -> None:
 
 def test_article_for_an_unknown_service(env: BillingEnv) -> None:
     run = refused(env, "--customer", "müller", *OCTOBER, "--article", "Tanzen=901")
-    assert run.code == EXIT_FAILED
+    assert run.code == EXIT_USAGE
     assert "the tracker has no service 'Tanzen'" in run.err
 
 
 def test_article_id_unknown_to_billomat(env: BillingEnv) -> None:
     run = refused(env, "--customer", "müller", *OCTOBER, "--article", "Entwicklung=99999")
-    assert run.code == EXIT_FAILED
+    assert run.code == EXIT_USAGE
     assert "Billomat has no article with id 99999" in run.err
     with env.journal() as journal:
         assert "99999" not in journal.assignments("mite:nordlicht", "service").values()
@@ -118,5 +118,5 @@ def test_article_id_unknown_to_billomat(env: BillingEnv) -> None:
 
 def test_month_end_takes_no_single_draft_flags(env: BillingEnv) -> None:
     run = refused(env, "--all-customers", *OCTOBER, "--into-draft", "7563703")
-    assert run.code == EXIT_FAILED
+    assert run.code == EXIT_USAGE
     assert "--into-draft names one client's draft: use it with --customer" in run.err

@@ -57,12 +57,15 @@ def test_month_end_creates_one_draft_per_client_and_sync_releases_a_deleted_one(
         before, invoices = env.entries(), len(env.invoices())
 
         run = env.run("invoice", "--all-customers", *OCTOBER, "--yes")
-        # Customers without a client are skipped and said so; that is not a clean run.
-        assert run.code == 1, run.text
+        # Customers without a client are skipped and named: finished, but not clean (exit 7).
+        assert run.code == 7, run.text
         for name in skipped:
             assert f"Skipped {name}" in run.err
         assert "similar: Hoefer Logistik AG (812304)" in run.err
-        assert f"Created {len(assigned)} of {len(assigned)} drafts." in run.out
+        assert (
+            f"Created {len(assigned)} of {len(assigned)} drafts; skipped 2 customers: "
+            "Brückner Maschinenbau GmbH, Höfer Logistik AG." in run.out
+        )
 
         records = env.plans("done")
         assert sorted(r.client_id for r in records) == sorted(clients[n] for n in assigned)
@@ -82,8 +85,8 @@ def test_month_end_creates_one_draft_per_client_and_sync_releases_a_deleted_one(
 
         # A second run has nothing left to bill but the unassigned customers, and says so.
         rerun = env.run("invoice", "--all-customers", *OCTOBER, "--yes")
-        assert rerun.code == 1, rerun.text
-        assert "Nothing to bill from 01.10.2026 to 31.10.2026" in rerun.out
+        assert rerun.code == 7, rerun.text
+        assert "Nothing to bill from 01.10.2026 to 31.10.2026; skipped 2 customers" in rerun.out
         assert "Skipped Höfer Logistik AG" in rerun.err
         assert len(env.invoices()) == invoices + len(assigned)
 
@@ -153,6 +156,7 @@ def test_sync_without_yes_asks_and_keeps_entries_billed(
         delete_draft(env, record.invoice_id or "")
         before = env.entries()
         asked = env.run("sync")  # no terminal to ask: nothing is released
+        assert asked.code == 5, asked.text
         assert "pass --yes" in asked.err
         assert "kept as billed" in asked.out
         assert env.entries() == before
@@ -168,7 +172,8 @@ def test_month_end_skips_a_client_with_implausible_entries_unless_allowed(
         long = env.add_entry(dt.date(2026, 10, 31), like=mueller[0], minutes=30 * 60)
 
         run = env.run("invoice", "--all-customers", *OCTOBER, "--yes")
-        assert run.code == 1
+        assert run.code == 7, run.text  # skipped, not failed
+        assert "Müller & Söhne GmbH" in run.out.splitlines()[-1]
         assert f"implausible: entry {long} on 31.10.2026" in run.out
         assert "skipped: 1 implausible entries" in run.err and "--allow-implausible" in run.err
         assert "812301" not in {r.client_id for r in env.plans("done")}

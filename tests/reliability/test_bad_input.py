@@ -209,15 +209,18 @@ CASES: dict[str, Case] = {
     "unknown customer": Case(
         f"unknown customer 'Nordwind Reederei'. {KNOWN}",
         argv=("invoice", "--customer", "Nordwind Reederei", *OCTOBER, "--yes"),
+        code=2,
     ),
     "unknown customer (entries)": Case(
         f"unknown customer 'Nordwind'. {KNOWN}",
         argv=("entries", "--customer", "Nordwind", *OCTOBER),
+        code=2,
     ),
     "ambiguous customer": Case(
         "customer 'gmbh' is ambiguous: it matches Brückner Maschinenbau GmbH, Müller & Söhne "
         "GmbH, Stadtwerke Lüneburg GmbH.",
         argv=("invoice", "--customer", "gmbh", *OCTOBER, "--yes"),
+        code=2,
     ),
 }
 
