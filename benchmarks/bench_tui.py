@@ -40,6 +40,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.common import row  # noqa: E402
+
 TODAY = dt.date(2026, 11, 28)
 # The seed spreads entries over the three months up to TODAY.
 PERIOD = (dt.date(2026, 9, 1), dt.date(2026, 11, 30))
@@ -265,6 +267,32 @@ def report(result: dict[str, Any]) -> None:
     )
     print(
         f"  peak memory (max RSS)                {result['max_rss_mb']:7.1f} MB   target <= 300 MB"
+    )
+    size = f"{result['size']:,}"
+    paint = result["first_paint"] * 1000
+    row(
+        f"app, {size} entries: first paint once loaded",
+        round(paint, 1),
+        "ms",
+        target="<= 1000 ms",
+        ok=paint <= 1000,
+        note=f"CPU {result['first_paint_cpu'] * 1000:.0f} ms",
+    )
+    worst = max(handler) * 1000
+    row(
+        f"app, {size} entries: filter per keystroke, max",
+        round(worst, 1),
+        "ms",
+        target="<= 50 ms",
+        ok=worst <= 50,
+        note=f"median {statistics.median(handler) * 1000:.1f} ms",
+    )
+    row(
+        f"app, {size} entries: peak RSS",
+        round(result["max_rss_mb"], 1),
+        "MB",
+        target="<= 300 MB",
+        ok=result["max_rss_mb"] <= 300,
     )
 
 

@@ -187,9 +187,11 @@ async def take_off(
     journal.record_taken_off_released(record.id, entry_id)
 
 
-async def _untag(billomat: Any, invoice_id: str, entry_id: str) -> None:
+async def _untag(billomat: Any, invoice_id: str | None, entry_id: str) -> None:
     """The draft's tag lists the entries it holds (another install reads it before billing
     them): the entry taken off leaves the list, or its next invoice would be refused."""
+    if invoice_id is None:
+        return
     invoice = await billomat.invoice(invoice_id)
     tag = read_tag(invoice.customfield or "")
     if tag is None or entry_id not in tag.entry_ids:
