@@ -34,6 +34,8 @@ from timebill.core.cli.demo import demo_config
 from timebill.core.sandbox import SandboxServer
 from timebill.core.settings.model import save_settings
 
+from benchmarks.common import row
+
 TODAY = dt.date(2026, 11, 28)
 CUSTOMER = "Müller & Söhne GmbH"
 PERIOD = ("--from", "2026-10-01", "--to", "2026-10-31")
@@ -143,6 +145,12 @@ def main() -> int:
             f"  {result['tracker']:9} {n:>7} {total:>8} {total / n:>9.2f} "
             f"{preview:>9.2f} {wall - preview:>13.2f} {wall:>7.2f}"
         )
+    for result in results:
+        total = sum(result["counts"].values())  # type: ignore[attr-defined]
+        n = int(result["entries"])  # type: ignore[call-overload]
+        name = f"invoice {result['tracker']}, {n:,} entries, {args.latency * 1000:.0f} ms latency"
+        row(f"{name}: requests", total, "requests", note=f"{total / n:.2f} per entry")
+        row(f"{name}: wall time", round(float(result["wall"]), 2), "s")  # type: ignore[arg-type]
     return 0
 
 
