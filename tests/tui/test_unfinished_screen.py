@@ -193,3 +193,25 @@ async def test_resume_removes_a_late_copy_and_says_so_in_german(
         assert errors(app) == []
     assert [i["id"] for i in sandbox.billomat.invoices() if i["id"] == copy["id"]] == []
     assert any(i["id"] == record.invoice_id for i in sandbox.billomat.invoices())
+
+
+async def test_enter_resumes_and_the_list_empties(
+    sandbox: SandboxServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = settings_for(sandbox, tmp_path, monkeypatch, "en_US.UTF-8")
+    record = await stuck_plan(sandbox, settings)  # mite marks again from here on
+    app = TimebillApp(settings, settings.config_path, today=TODAY)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await open_from_palette(pilot, "Invoices: unfinished")
+        assert isinstance(app.screen, UnfinishedScreen), errors(app)
+        assert screen_lines(app)[0].strip() == "Unfinished invoices (1)"
+        await pilot.press("enter")
+        await settle(pilot)
+        assert errors(app) == []
+        [note] = [n for n in app._notifications if n.title == "Unfinished invoices"]
+        assert note.message.startswith("1 finished, 0 still open.")
+        assert screen_lines(app)[0].strip() == "Unfinished invoices (0)"
+    assert all(locked(sandbox)[entry] for entry in record.entry_ids)
+    state, in_progress, _ = journal_state(settings, record.id)
+    assert state == "done" and in_progress.isdisjoint(record.entry_ids)
