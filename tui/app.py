@@ -33,6 +33,7 @@ from timebill.tui.i18n import detect_language, register, set_language, t
 from timebill.tui.screens.confirm import ConfirmScreen
 from timebill.tui.screens.entries import EntriesScreen, Loader
 from timebill.tui.screens.help import HelpScreen
+from timebill.tui.swept import notify_swept
 from timebill.tui.themes import install_themes, problems_message, resolve_theme
 from timebill.tui.widgets.localize import localize_bindings
 from timebill.tui.widgets.rate_limit_banner import RateLimitBanner, wait_text
@@ -60,6 +61,11 @@ STRINGS = {
     "cmd.resume_help": {
         "en": "Finish invoices that were interrupted (draft created, entries not yet marked)",
         "de": "Unterbrochene Rechnungen abschließen (Entwurf da, Einträge noch nicht markiert)",
+    },
+    "cmd.unfinished": {"en": "Invoices: unfinished", "de": "Rechnungen: unfertige"},
+    "cmd.unfinished_help": {
+        "en": "List interrupted invoices; resume them, or abandon one (delete or keep its draft)",
+        "de": "Unterbrochene Rechnungen auflisten; fortsetzen oder eine aufgeben (Entwurf löschen oder behalten)",
     },
     "cmd.unbilled": {"en": "Invoices: unbilled overview", "de": "Rechnungen: offene Übersicht"},
     "cmd.unbilled_help": {
@@ -347,6 +353,9 @@ class TimebillApp(App[None]):
         yield SystemCommand(t("cmd.reload"), t("cmd.reload_help"), self.reload_entries)
         yield SystemCommand(t("cmd.theme"), t("cmd.theme_help"), self.action_change_theme)
         yield SystemCommand(t("cmd.resume"), t("cmd.resume_help"), self.action_resume_invoices)
+        yield SystemCommand(
+            t("cmd.unfinished"), t("cmd.unfinished_help"), self.action_open_unfinished
+        )
         yield SystemCommand(t("cmd.unbilled"), t("cmd.unbilled_help"), self.action_open_unbilled)
         yield SystemCommand(t("cmd.history"), t("cmd.history_help"), self.action_open_history)
         yield SystemCommand(t("cmd.help"), t("cmd.help_help"), self.action_help)
@@ -404,6 +413,14 @@ class TimebillApp(App[None]):
         elif not isinstance(self.screen, HistoryScreen):
             self.push_screen(HistoryScreen(self.settings))
 
+    def action_open_unfinished(self) -> None:
+        from timebill.tui.screens.unfinished import UnfinishedScreen
+
+        if self.needs_setup:
+            self.notify(t("app.not_set_up"), severity="warning", markup=False)
+        elif not isinstance(self.screen, UnfinishedScreen):
+            self.push_screen(UnfinishedScreen(self.settings))
+
     def show_entry_invoice(self, entry_id: str) -> bool:
         """Open the draft a billed entry is on (and show its address); False if none is known."""
         from timebill.tui.screens.history import show_link
@@ -435,15 +452,20 @@ class TimebillApp(App[None]):
             if settings is None:
                 raise ConfigError(t("app.not_set_up"))
             with BillingService.open(settings) as service:
-                if not service.unfinished():
-                    self.notify(t("app.resume_none"), markup=False)
-                    return
                 async with service.connect() as (source, billomat):
-                    results = await service.resume(source=source, billomat=billomat)
+                    results = []
+                    if service.unfinished():
+                        results = await service.resume(source=source, billomat=billomat)
+                    # Every resume looks for late copies of drafts and lines, as the CLI's does.
+                    swept = await service.sweep(billomat)
         except TimebillError as err:
             self.notify(
                 str(err), title=t("app.resume_failed"), severity="error", timeout=12, markup=False
             )
+            return
+        notify_swept(self, swept)
+        if not results:
+            self.notify(t("app.resume_none"), markup=False)
             return
         done = sum(1 for r in results if r.state == "done")
         lines = [t("app.resume_done", done=done, open=len(results) - done)]
