@@ -55,8 +55,10 @@ def run(command: str, settings: Settings, args: argparse.Namespace, ask: Ask = a
 
 
 async def _invoice(service: BillingService, args: argparse.Namespace, ask: Ask) -> int:
-    if args.all_customers and (args.client or args.into_draft):
-        flag = "--client" if args.client else "--into-draft"
+    if args.all_customers and (args.client or args.into_draft or args.create_client):
+        flag = (
+            "--client" if args.client else "--into-draft" if args.into_draft else "--create-client"
+        )
         raise TimebillError(
             f"{flag} names one client's draft: use it with --customer, not --all-customers."
         )
@@ -92,6 +94,24 @@ async def _invoice(service: BillingService, args: argparse.Namespace, ask: Ask) 
         if isinstance(planned, NothingToBill):
             say(nothing_to_bill(planned, start, end))
             return EXIT_NOTHING
+        if isinstance(planned, NoClient) and args.create_client and not args.client:
+            if args.dry_run:
+                say(
+                    f"Dry run: would create Billomat client {clean(customer.name)} for "
+                    f"{clean(customer.name)}; nothing created."
+                )
+                return EXIT_OK
+            client = await service.create_client(customer, billomat)
+            say(
+                f"Created Billomat client {clean(client.name)} ({client.id}) for "
+                f"{clean(customer.name)}."
+            )
+            planned = service.plan_customer(
+                entries,
+                customer,
+                overrides=overrides,
+                article_choice=article_choice(args.article, services, catalog.articles),
+            )
         for note in planned.notes:
             say(f"Assigned {note}.")
         if isinstance(planned, NoClient):
@@ -158,7 +178,8 @@ def no_client(planned: NoClient) -> str:
     hint = ", ".join(f"{clean(c.name)} ({c.id})" for c in planned.similar)
     return (
         f"timebill: customer {clean(planned.customer_name)} has no Billomat client yet: pass "
-        f"--client ID" + (f" (similar: {hint})" if hint else "") + ". Nothing created."
+        f"--client ID or --create-client" + (f" (similar: {hint})" if hint else "")
+        + ". Nothing created."
     )
 
 
