@@ -178,7 +178,8 @@ def no_client(planned: NoClient) -> str:
     hint = ", ".join(f"{clean(c.name)} ({c.id})" for c in planned.similar)
     return (
         f"timebill: customer {clean(planned.customer_name)} has no Billomat client yet: pass "
-        f"--client ID or --create-client" + (f" (similar: {hint})" if hint else "")
+        f"--client ID or --create-client"
+        + (f" (similar: {hint})" if hint else "")
         + ". Nothing created."
     )
 
