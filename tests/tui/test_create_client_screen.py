@@ -10,6 +10,7 @@ import pytest
 from flow_support import FlowApp, errors, load_entries, make_settings, settle
 from textual.widgets import Static
 from timebill.core.sandbox import SandboxServer
+from timebill.tui.i18n import set_language
 from timebill.tui.screens.assign import NEW_CLIENT_OPTION, AssignScreen
 from timebill.tui.screens.confirm import ConfirmScreen
 from timebill.tui.screens.preview import PreviewScreen
@@ -82,3 +83,27 @@ async def test_create_the_client_from_the_assign_screen(
         assert errors(app) == []
     # Created once, whatever the screen did afterwards.
     assert len(clients_named(sandbox, BRUECKNER)) == 1
+
+
+async def test_the_offer_and_question_in_german(
+    sandbox: SandboxServer, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = make_settings(sandbox, tmp_path, monkeypatch, "mite")
+    entries = await load_entries(settings, "Brückner")
+    set_language("de")  # the autouse fixture (tests/tui/conftest.py) goes back to English
+    app = FlowApp(settings, entries=entries)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        picker = app.screen.query_one(BillomatPicker)
+        await pilot.press(*"Brü")
+        prompt = str(picker.options.get_option_at_index(0).prompt)
+        assert prompt == f"+ Neuer Billomat-Kunde „{BRUECKNER}“"
+        await pilot.press("enter")
+        assert isinstance(app.screen, ConfirmScreen)
+        assert "Neuen Billomat-Kunden anlegen?" in str(
+            app.screen.query_one("#confirm-title").render()
+        )
+        assert "Enter: Kunden anlegen" in str(app.screen.query_one("#confirm-keys").render())
+        await pilot.press("escape")
+        await settle(pilot)
+    assert clients_named(sandbox, BRUECKNER) == []
