@@ -101,7 +101,17 @@ async def _invoice(service: BillingService, args: argparse.Namespace, ask: Ask) 
                     f"{clean(customer.name)}; nothing created."
                 )
                 return EXIT_OK
-            client = await service.create_client(customer, billomat)
+            try:
+                client = await service.create_client(customer, billomat)
+            except TimebillError as exc:
+                # An answer lost on the way may hide a client that was created: the next run
+                # finds it by its exact name instead of creating a second one.
+                warn(
+                    f"timebill: creating Billomat client {clean(customer.name)} failed: "
+                    f"{clean(str(exc))}. Nothing billed; run the command again (a client "
+                    "created after all is then found by its name)."
+                )
+                return EXIT_FAILED
             say(
                 f"Created Billomat client {clean(client.name)} ({client.id}) for "
                 f"{clean(customer.name)}."

@@ -77,3 +77,26 @@ def test_not_with_all_customers(env: BillingEnv) -> None:
     assert run.code != 0
     assert "--create-client" in run.err
     assert env.timebill_invoices() == []
+
+
+def test_a_lost_answer_says_so_and_the_next_run_finds_the_client(env: BillingEnv) -> None:
+    # The client is created but its answer is lost: no draft, and no second client next time.
+    held = env.server.faults.add(
+        "hold", service="billomat", method="POST", path="/api/clients", delay=60
+    )
+    invoices, entries = env.invoices(), env.entries()
+    lost = env.run("invoice", "--customer", "Brückner", *OCTOBER, "--create-client", "--yes")
+    assert lost.code == 1, lost.text
+    assert "Traceback" not in lost.text
+    assert f"creating Billomat client {BRUECKNER} failed" in lost.err
+    assert "found by its name" in lost.err
+    held.release.set()
+    assert env.invoices() == invoices and env.entries() == entries
+    assert len(clients_named(env, BRUECKNER)) == 1  # it did land
+
+    again = env.run("invoice", "--customer", "Brückner", *OCTOBER, "--create-client", "--yes")
+    assert again.code == 0, again.text
+    assert "Created Billomat client" not in again.out  # found by its name
+    [client] = clients_named(env, BRUECKNER)
+    [invoice] = env.timebill_invoices()
+    assert str(invoice["client_id"]) == str(client["id"])

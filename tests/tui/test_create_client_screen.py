@@ -107,3 +107,31 @@ async def test_the_offer_and_question_in_german(
         await pilot.press("escape")
         await settle(pilot)
     assert clients_named(sandbox, BRUECKNER) == []
+
+
+async def test_a_lost_answer_offers_the_client_it_created(
+    sandbox: SandboxServer, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = make_settings(sandbox, tmp_path, monkeypatch, "mite")
+    entries = await load_entries(settings, "Brückner")
+    held = sandbox.faults.add(
+        "hold", service="billomat", method="POST", path="/api/clients", delay=60
+    )
+    app = FlowApp(settings, entries=entries)
+    try:
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot)
+            screen = app.screen
+            picker = screen.query_one(BillomatPicker)
+            await pilot.press(*"Brü", "enter", "enter")
+            await settle(pilot)
+            assert app.screen is screen
+            assert errors(app)  # the failure is shown
+            [client] = clients_named(sandbox, BRUECKNER)  # it landed all the same
+            # The picker now lists it by name and offers no second one.
+            assert NEW_CLIENT_OPTION not in option_ids(picker)
+            await pilot.press(*"Brü")
+            assert option_ids(picker) == [str(client["id"])]
+    finally:
+        held.release.set()
+    assert len(clients_named(sandbox, BRUECKNER)) == 1

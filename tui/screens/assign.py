@@ -10,6 +10,7 @@ Dismisses with the timebill.core.billing.assign.Resolution to plan with, or None
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import ClassVar, Literal
@@ -380,6 +381,11 @@ class AssignScreen(Screen[assign.Resolution | None]):
                 timeout=12,
                 markup=False,
             )
+            # A lost answer may hide a client that was created after all: read the clients
+            # again, so the picker lists it by its name instead of offering a second one.
+            with contextlib.suppress(TimebillError):
+                await self.service.load_catalog()
+            self._show_picker(self.current_index)
             return
         self.notify(
             t(
