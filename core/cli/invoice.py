@@ -94,6 +94,8 @@ async def _invoice(service: BillingService, args: argparse.Namespace, ask: Ask) 
         if isinstance(planned, NothingToBill):
             say(nothing_to_bill(planned, start, end))
             return EXIT_NOTHING
+        for note in planned.notes:
+            say(f"Assigned {note}.")
         if isinstance(planned, NoClient) and args.create_client and not args.client:
             if args.dry_run:
                 say(
@@ -122,8 +124,8 @@ async def _invoice(service: BillingService, args: argparse.Namespace, ask: Ask) 
                 overrides=overrides,
                 article_choice=article_choice(args.article, services, catalog.articles),
             )
-        for note in planned.notes:
-            say(f"Assigned {note}.")
+            for note in planned.notes:
+                say(f"Assigned {note}.")
         if isinstance(planned, NoClient):
             warn(no_client(planned))
             return EXIT_FAILED
