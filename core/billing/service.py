@@ -11,6 +11,7 @@ passed in per call (`connect()` opens both), so a caller decides how long they s
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from collections.abc import AsyncIterator, Collection, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -176,6 +177,21 @@ class BillingService:
             if known.get(customer_id) != client_id:
                 label = clean(client.name) if client else client_id
                 self.journal.assign(self.account, "customer", customer_id, client_id, label)
+
+    async def create_client(self, customer: Customer, billomat: Any = None) -> BillomatClient:
+        """A Billomat client named like the tracker's customer (neither mite nor clockodo gives
+        an address through its API, so the name and a note saying where it came from), added to
+        the catalog and remembered as the customer's client."""
+        note = f"created by timebill from {self.tracker} customer {customer.id}"
+        if billomat is None:
+            async with open_billomat(self.settings) as opened:
+                client = await opened.create_client(customer.name, note=note)
+        else:
+            client = await billomat.create_client(customer.name, note=note)
+        catalog = self.catalog or Catalog()
+        self.catalog = dataclasses.replace(catalog, clients=(*catalog.clients, client))
+        self.journal.assign(self.account, "customer", customer.id, client.id, clean(client.name))
+        return client
 
     def similar_clients(self, name: str | None, limit: int = 3) -> tuple[BillomatClient, ...]:
         clients = self.catalog.clients if self.catalog else ()

@@ -42,7 +42,7 @@ from timebill.core.cli.invoice_flags import article_choice, option_overrides
 from timebill.core.cli.month_end import month_end
 from timebill.core.cli.plan_view import draft_total_line, implausible_lines, render_plan
 from timebill.core.connect import open_billomat, open_source
-from timebill.core.errors import UsageError
+from timebill.core.errors import TimebillError, UsageError
 from timebill.core.invoicing.texts import SKIP_MESSAGES
 from timebill.core.money import format_amount as money
 from timebill.core.periods import period_text
@@ -58,8 +58,10 @@ def run(command: str, settings: Settings, args: argparse.Namespace, ask: Ask = a
 
 
 async def _invoice(service: BillingService, args: argparse.Namespace, ask: Ask) -> int:
-    if args.all_customers and (args.client or args.into_draft):
-        flag = "--client" if args.client else "--into-draft"
+    if args.all_customers and (args.client or args.into_draft or args.create_client):
+        flag = (
+            "--client" if args.client else "--into-draft" if args.into_draft else "--create-client"
+        )
         raise UsageError(
             f"{flag} names one client's draft: use it with --customer, not --all-customers."
         )
@@ -97,6 +99,39 @@ async def _invoice(service: BillingService, args: argparse.Namespace, ask: Ask) 
             return EXIT_NOTHING
         for note in planned.notes:
             say(f"Assigned {note}.")
+        if isinstance(planned, NoClient) and args.create_client and not args.client:
+            if args.dry_run:
+                say(
+                    f"Dry run: would create Billomat client {clean(customer.name)} for "
+                    f"{clean(customer.name)}; nothing created."
+                )
+                return EXIT_OK
+            try:
+                client = await service.create_client(customer, billomat)
+            except TimebillError as exc:
+                # An answer lost on the way may hide a client that was created: the next run
+                # finds it by its exact name instead of creating a second one.
+                warn(
+                    f"timebill: creating Billomat client {clean(customer.name)} failed: "
+                    f"{clean(str(exc))}. Nothing billed; run the command again (a client "
+                    "created after all is then found by its name)."
+                )
+                return EXIT_FAILED
+            say(
+                f"Created Billomat client {clean(client.name)} ({client.id}) for "
+                f"{clean(customer.name)}."
+            )
+            planned = service.plan_customer(
+                entries,
+                customer,
+                overrides=overrides,
+                article_choice=article_choice(args.article, services, catalog.articles),
+            )
+            if isinstance(planned, NothingToBill):
+                say(nothing_to_bill(planned, start, end))
+                return EXIT_NOTHING
+            for note in planned.notes:
+                say(f"Assigned {note}.")
         if isinstance(planned, NoClient):
             warn(no_client(planned))
             return EXIT_FAILED
@@ -161,7 +196,9 @@ def no_client(planned: NoClient) -> str:
     hint = ", ".join(f"{clean(c.name)} ({c.id})" for c in planned.similar)
     return (
         f"timebill: customer {clean(planned.customer_name)} has no Billomat client yet: pass "
-        f"--client ID" + (f" (similar: {hint})" if hint else "") + ". Nothing created."
+        f"--client ID or --create-client"
+        + (f" (similar: {hint})" if hint else "")
+        + ". Nothing created."
     )
 
 

@@ -99,6 +99,12 @@ def add_commands(sub: argparse._SubParsersAction, common: argparse.ArgumentParse
         "--client", metavar="ID", help="the Billomat client id (overrides the remembered one)"
     )
     invoice.add_argument(
+        "--create-client",
+        action="store_true",
+        help="create the customer's Billomat client (named like it) when none is assigned "
+        "or has its name",
+    )
+    invoice.add_argument(
         "--article",
         metavar="SERVICE=ID",
         action="append",

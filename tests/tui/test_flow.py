@@ -16,7 +16,7 @@ from timebill.core.connect import open_billomat, tracker_account
 from timebill.core.invoicing.builder import Assignments, PlanOptions, build_plan
 from timebill.core.sandbox import SandboxServer
 from timebill.core.settings.paths import journal_file
-from timebill.tui.screens.assign import AssignScreen
+from timebill.tui.screens.assign import NEW_CLIENT_OPTION, AssignScreen
 from timebill.tui.screens.confirm import ConfirmScreen
 from timebill.tui.screens.done import DoneScreen
 from timebill.tui.screens.draft_picker import DraftPickerScreen
@@ -340,7 +340,8 @@ async def test_remembered_assignments_skip_the_assign_screen(
         picker = assign.query_one(BillomatPicker)
         assert picker.highlighted_id == HOEFER  # the current choice
         await pilot.press(*"alpen")  # type-ahead over the Billomat clients
-        assert [o.id for o in picker.options.options] == ["812309"]
+        # The one match, then the offer to create a client named like the customer.
+        assert [o.id for o in picker.options.options] == ["812309", NEW_CLIENT_OPTION]
         await pilot.press("backspace", "backspace", "backspace", "backspace", "backspace")
         await pilot.press(*"grün")
         assert picker.highlighted_id == GRUENWALD

@@ -10,6 +10,7 @@ Dismisses with the timebill.core.billing.assign.Resolution to plan with, or None
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import ClassVar, Literal
@@ -25,8 +26,10 @@ from timebill.core.billing import assign
 from timebill.core.billing.catalog import Catalog
 from timebill.core.billing.service import BillingService
 from timebill.core.errors import AuthenticationError, TimebillError
+from timebill.core.models import Customer
 from timebill.core.text import clean, one_line
 from timebill.tui.i18n import register, t
+from timebill.tui.screens.confirm import ConfirmScreen
 from timebill.tui.widgets import numbers
 from timebill.tui.widgets.billomat_picker import BillomatPicker, Candidate
 from timebill.tui.widgets.localize import localize_bindings
@@ -90,6 +93,28 @@ STRINGS = {
         "de": "Versuchen Sie es gleich noch einmal.",
     },
     "assign.per_unit": {"en": "per {unit}", "de": "je {unit}"},
+    "assign.new_client": {
+        "en": "+ New Billomat client “{name}”",
+        "de": "+ Neuer Billomat-Kunde „{name}“",
+    },
+    "assign.new_client.title": {
+        "en": "Create a new Billomat client?",
+        "de": "Neuen Billomat-Kunden anlegen?",
+    },
+    "assign.new_client.name": {"en": "Name: {name}", "de": "Name: {name}"},
+    "assign.new_client.from": {
+        "en": "From {tracker} customer {id}; Billomat gives it a number.",
+        "de": "Aus {tracker}-Kunde {id}; Billomat vergibt die Nummer.",
+    },
+    "assign.new_client.yes": {"en": "create the client", "de": "Kunden anlegen"},
+    "assign.new_client.done": {
+        "en": "Created Billomat client {name} ({number}).",
+        "de": "Billomat-Kunde {name} ({number}) angelegt.",
+    },
+    "assign.new_client.failed": {
+        "en": "Creating the Billomat client failed",
+        "de": "Billomat-Kunde konnte nicht angelegt werden",
+    },
     "key.assign.done": {"en": "Continue", "de": "Weiter"},
     "key.assign.cancel": {"en": "Cancel", "de": "Abbrechen"},
     "key.assign.items": {"en": "List", "de": "Liste"},
@@ -99,6 +124,8 @@ register(STRINGS)
 
 # The picker's id for "no article" (an option id must not be empty).
 FREE_TEXT_OPTION = "-free-text-"
+# The picker's id for "create a Billomat client named like the customer".
+NEW_CLIENT_OPTION = "-new-client-"
 
 
 @dataclass
@@ -266,7 +293,12 @@ class AssignScreen(Screen[assign.Resolution | None]):
     def _candidates(self, item: AssignItem) -> list[Candidate]:
         catalog = self.service.catalog or Catalog()
         if item.kind == "customer":
-            return [Candidate(c.id, c.name, c.client_number or "") for c in catalog.clients]
+            found = [Candidate(c.id, c.name, c.client_number or "") for c in catalog.clients]
+            # Not offered when a client of that very name exists: it would be a duplicate.
+            if assign.exact_match(item.name, catalog.clients, "name") is None:
+                label = t("assign.new_client", name=one_line(item.name, 40))
+                found.append(Candidate(NEW_CLIENT_OPTION, label, special=True, pinned=True))
+            return found
         found = [Candidate(FREE_TEXT_OPTION, t("assign.free_text"), special=True)]
         for article in catalog.articles:
             price = ""
@@ -315,11 +347,68 @@ class AssignScreen(Screen[assign.Resolution | None]):
         if not self.ready or not 0 <= index < len(self.items):
             return
         item = self.items[index]
-        item.choice = None if event.candidate_id == FREE_TEXT_OPTION else event.candidate_id
+        if event.candidate_id == NEW_CLIENT_OPTION:
+            self._ask_new_client(item)
+            return
+        self._choose(item, None if event.candidate_id == FREE_TEXT_OPTION else event.candidate_id)
+
+    def _ask_new_client(self, item: AssignItem) -> None:
+        lines = [
+            t("assign.new_client.name", name=one_line(item.name)),
+            t("assign.new_client.from", tracker=self.service.tracker, id=item.tracker_id),
+        ]
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.create_client(item)
+            else:
+                self.query_one(BillomatPicker).input.focus()
+
+        self.app.push_screen(
+            ConfirmScreen(t("assign.new_client.title"), lines, t("assign.new_client.yes")),
+            answered,
+        )
+
+    @work(exclusive=True, group="assign-create", exit_on_error=False)
+    async def create_client(self, item: AssignItem) -> None:
+        try:
+            client = await self.service.create_client(Customer(id=item.tracker_id, name=item.name))
+        except TimebillError as exc:
+            self.notify(
+                clean(str(exc)),
+                title=t("assign.new_client.failed"),
+                severity="error",
+                timeout=12,
+                markup=False,
+            )
+            # A lost answer may hide a client that was created after all: read the clients
+            # again, so the picker lists it by its name instead of offering a second one.
+            with contextlib.suppress(TimebillError):
+                await self.service.load_catalog()
+            self._show_picker(self.current_index)
+            return
+        self.notify(
+            t(
+                "assign.new_client.done",
+                name=one_line(client.name),
+                number=client.client_number or client.id,
+            ),
+            timeout=4,
+            markup=False,
+        )
+        self._choose(item, client.id)
+        index = self.current_index
+        if 0 <= index < len(self.items) and self.items[index] is item:
+            # Still on this row (nothing else open): list the new client as the current one.
+            self._show_picker(index)
+
+    def _choose(self, item: AssignItem, choice: str | None) -> None:
+        item.choice = choice
         item.decided = True
         item.changed = True
         table = self.query_one("#assign-items", DataTable)
         table.update_cell(item.key, "billomat", self._label(item))
+        index = self.items.index(item)
         following = [
             i
             for i in list(range(index + 1, len(self.items))) + list(range(index))

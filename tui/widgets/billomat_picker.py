@@ -48,6 +48,9 @@ class Candidate:
     label: str
     detail: str = ""
     special: bool = False
+    # Offered whatever is typed ("create a new client"): last below the matches, first when
+    # nothing matches, so Enter after a search that found nothing takes it.
+    pinned: bool = False
 
     @property
     def search_key(self) -> str:
@@ -124,7 +127,12 @@ class BillomatPicker(Vertical):
 
     def _ordered(self, query: str) -> list[Candidate]:
         words = name_key(query).split()
-        found = [c for c in self._candidates if all(w in c.search_key for w in words)]
+        pinned = [c for c in self._candidates if c.pinned]
+        found = [
+            c for c in self._candidates if not c.pinned and all(w in c.search_key for w in words)
+        ]
+        if not found:
+            return pinned
         by_id = {c.id: c for c in found}
         first = [by_id[s] for s in self._suggested if s in by_id]
         specials = [c for c in found if c.special and c.id not in self._suggested]
@@ -132,7 +140,7 @@ class BillomatPicker(Vertical):
             (c for c in found if not c.special and c.id not in self._suggested),
             key=lambda c: (name_key(c.label), c.id),
         )
-        return first + specials + rest
+        return first + specials + rest + pinned
 
     def _prompt(self, candidate: Candidate) -> Text:
         text = Text(one_line(candidate.label), style="italic" if candidate.special else "")
