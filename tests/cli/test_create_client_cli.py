@@ -7,7 +7,9 @@ import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
+import timebill.core.http
 from billing_env import OCTOBER, BillingEnv, billing_env
 
 BRUECKNER = "Brückner Maschinenbau GmbH"
@@ -79,8 +81,12 @@ def test_not_with_all_customers(env: BillingEnv) -> None:
     assert env.timebill_invoices() == []
 
 
-def test_a_lost_answer_says_so_and_the_next_run_finds_the_client(env: BillingEnv) -> None:
+def test_a_lost_answer_says_so_and_the_next_run_finds_the_client(
+    env: BillingEnv, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # The client is created but its answer is lost: no draft, and no second client next time.
+    # The client gives up after one second here (30 s for real), the sandbox holds the answer.
+    monkeypatch.setattr(timebill.core.http, "DEFAULT_TIMEOUT", httpx.Timeout(5.0, read=1.0))
     held = env.server.faults.add(
         "hold", service="billomat", method="POST", path="/api/clients", delay=60
     )

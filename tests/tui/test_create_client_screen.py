@@ -6,7 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx
 import pytest
+import timebill.core.http
 from flow_support import FlowApp, errors, load_entries, make_settings, settle
 from textual.widgets import Static
 from timebill.core.sandbox import SandboxServer
@@ -114,6 +116,8 @@ async def test_a_lost_answer_offers_the_client_it_created(
 ) -> None:
     settings = make_settings(sandbox, tmp_path, monkeypatch, "mite")
     entries = await load_entries(settings, "Brückner")
+    # The client gives up after one second here (30 s for real), the sandbox holds the answer.
+    monkeypatch.setattr(timebill.core.http, "DEFAULT_TIMEOUT", httpx.Timeout(5.0, read=1.0))
     held = sandbox.faults.add(
         "hold", service="billomat", method="POST", path="/api/clients", delay=60
     )
