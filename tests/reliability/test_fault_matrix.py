@@ -46,6 +46,8 @@ FAULTS: dict[str, dict[str, Any]] = {
     "malformed JSON": {"kind": "malformed", "count": 2},
     "HTML error page": {"kind": "html", "status": 502, "count": 2},
     "401 mid-run": {"kind": "status", "status": 401, "count": None},
+    # A slow service that answers within the timeout: nothing is retried or doubled.
+    "slow answer": {"kind": "latency", "delay": 0.4, "count": 2},
 }
 OPS = ("verify", "list entries", "Billomat lists", "create draft", "add items", "mark billed")
 # Requests a POST fault can hit after the service carried them out or not: never repeated.
