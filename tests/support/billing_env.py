@@ -17,10 +17,10 @@ from typing import Any
 
 import httpx
 import pytest
+from sandbox_support import post_tracker_entry
 from timebill.core.billing.journal import Journal, PlanRecord
 from timebill.core.cli.demo import demo_config
 from timebill.core.sandbox import SandboxServer
-from timebill.core.sandbox.clockodo_wire import APP_HEADER
 from timebill.core.settings.model import save_settings
 
 TODAY = dt.date(2026, 11, 28)  # as in conftest: "last month" is October 2026
@@ -129,54 +129,21 @@ class BillingEnv:
     ) -> str:
         """A new open entry through the tracker's API, with the customer/project/service of
         entry `like` (or the service named); returns its id. `hourly_rate`: clockodo only."""
-        creds = self.server.credentials()[self.tracker]
         model = dict(self.entries()[like])
         if service is not None:
             model["service_id" if self.tracker == "mite" else "services_id"] = self.service_id(
                 service
             )
-        if self.tracker == "mite":
-            body: dict[str, Any] = {
-                "time_entry": {
-                    "date_at": day.isoformat(),
-                    "minutes": minutes,
-                    "note": "added after the preview",
-                    "project_id": model["project_id"],
-                    "service_id": model["service_id"],
-                }
-            }
-            answer = httpx.post(
-                f"{creds['base_url']}/time_entries.json",
-                headers={"X-MiteApiKey": creds["api_key"]},
-                json=body,
-            )
-            answer.raise_for_status()
-            return str(answer.json()["time_entry"]["id"])
-        since = dt.datetime.combine(day, dt.time(7, 0), dt.UTC)
-        body = {
-            "customers_id": model["customers_id"],
-            "projects_id": model["projects_id"],
-            "services_id": model["services_id"],
-            "billable": 1,
-            "time_since": since.isoformat().replace("+00:00", "Z"),
-            "time_until": (since + dt.timedelta(minutes=minutes))
-            .isoformat()
-            .replace("+00:00", "Z"),
-            "text": "added after the preview",
-        }
-        if hourly_rate is not None:
-            body["hourly_rate"] = hourly_rate
-        answer = httpx.post(
-            f"{creds['base_url']}/api/v2/entries",
-            headers={
-                "X-ClockodoApiUser": creds["email"],
-                "X-ClockodoApiKey": creds["api_key"],
-                APP_HEADER: "timebill-tests;tests@example.org",
-            },
-            json=body,
+        return post_tracker_entry(
+            httpx.post,
+            self.server.credentials()[self.tracker],
+            self.tracker,
+            day,
+            model,
+            "added after the preview",
+            minutes=minutes,
+            hourly_rate=hourly_rate,
         )
-        answer.raise_for_status()
-        return str(answer.json()["entry"]["id"])
 
 
 def is_billed(tracker: str, record: dict[str, Any]) -> bool:

@@ -27,11 +27,11 @@ import pytest
 import timebill.core.http
 from billing_env import TODAY, BillingEnv, is_billed
 from reliability_summary import SUMMARY as SUMMARY  # re-exported for the suites
+from sandbox_support import post_tracker_entry
 from timebill.core.cli.demo import demo_config
 from timebill.core.http import RetryPolicy
 from timebill.core.sandbox import SandboxServer
 from timebill.core.sandbox.billomat import CUSTOMFIELD_ON_CREATE_ENV
-from timebill.core.sandbox.clockodo_wire import APP_HEADER
 from timebill.core.settings.model import save_settings
 
 WAIT = 60.0  # seconds: generous for a busy machine; a test fails rather than hangs
@@ -175,48 +175,16 @@ class Env:
         self, day: dt.date, model: dict[str, Any], note: str, *, minutes: int = 45, hour: int = 8
     ) -> str:
         """A new open entry like `model` (customer, project, service) through the API."""
-        creds = self.server.credentials()[self.tracker]
-        if self.tracker == "mite":
-            body: dict[str, Any] = {
-                "time_entry": {
-                    "date_at": day.isoformat(),
-                    "minutes": minutes,
-                    "note": note,
-                    "project_id": model["project_id"],
-                    "service_id": model["service_id"],
-                }
-            }
-            answer = self.http.post(
-                f"{creds['base_url']}/time_entries.json",
-                headers={"X-MiteApiKey": creds["api_key"]},
-                json=body,
-            )
-            answer.raise_for_status()
-            entry_id = str(answer.json()["time_entry"]["id"])
-        else:
-            since = dt.datetime.combine(day, dt.time(hour, 0), dt.UTC)
-            body = {
-                "customers_id": model["customers_id"],
-                "projects_id": model["projects_id"],
-                "services_id": model["services_id"],
-                "billable": 1,
-                "time_since": since.isoformat().replace("+00:00", "Z"),
-                "time_until": (since + dt.timedelta(minutes=minutes))
-                .isoformat()
-                .replace("+00:00", "Z"),
-                "text": note,
-            }
-            answer = self.http.post(
-                f"{creds['base_url']}/api/v2/entries",
-                headers={
-                    "X-ClockodoApiUser": creds["email"],
-                    "X-ClockodoApiKey": creds["api_key"],
-                    APP_HEADER: "timebill-tests;tests@example.org",
-                },
-                json=body,
-            )
-            answer.raise_for_status()
-            entry_id = str(answer.json()["entry"]["id"])
+        entry_id = post_tracker_entry(
+            self.http.post,
+            self.server.credentials()[self.tracker],
+            self.tracker,
+            day,
+            model,
+            note,
+            minutes=minutes,
+            hour=hour,
+        )
         for token in TOKEN.findall(note):
             self.created[token] = entry_id
         self.ours.add(entry_id)

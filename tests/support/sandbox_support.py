@@ -7,11 +7,14 @@ import asyncio
 import datetime as dt
 import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
+from timebill.core.sandbox.clockodo_wire import APP_HEADER
 
 # A fixed "today" keeps seed data (and so every expected figure) the same on every day the suite runs.
 TODAY = dt.date(2026, 11, 28)
@@ -74,3 +77,60 @@ class FakeClock:
             raise asyncio.CancelledError
         self.slept.append(seconds)
         self.time += seconds
+
+
+def post_tracker_entry(
+    post: Callable[..., httpx.Response],
+    creds: dict[str, str],
+    tracker: str,
+    day: dt.date,
+    model: dict[str, Any],
+    note: str,
+    *,
+    minutes: int = 45,
+    hour: int = 7,
+    hourly_rate: float | None = None,
+) -> str:
+    """A new open entry like `model` (its customer, project, service) through the tracker's own
+    API, as a user would add it; returns its id. `post` is httpx.post or a client's post;
+    `hourly_rate` is clockodo's only."""
+    if tracker == "mite":
+        body: dict[str, Any] = {
+            "time_entry": {
+                "date_at": day.isoformat(),
+                "minutes": minutes,
+                "note": note,
+                "project_id": model["project_id"],
+                "service_id": model["service_id"],
+            }
+        }
+        answer = post(
+            f"{creds['base_url']}/time_entries.json",
+            headers={"X-MiteApiKey": creds["api_key"]},
+            json=body,
+        )
+        answer.raise_for_status()
+        return str(answer.json()["time_entry"]["id"])
+    since = dt.datetime.combine(day, dt.time(hour, 0), dt.UTC)
+    body = {
+        "customers_id": model["customers_id"],
+        "projects_id": model["projects_id"],
+        "services_id": model["services_id"],
+        "billable": 1,
+        "time_since": since.isoformat().replace("+00:00", "Z"),
+        "time_until": (since + dt.timedelta(minutes=minutes)).isoformat().replace("+00:00", "Z"),
+        "text": note,
+    }
+    if hourly_rate is not None:
+        body["hourly_rate"] = hourly_rate
+    answer = post(
+        f"{creds['base_url']}/api/v2/entries",
+        headers={
+            "X-ClockodoApiUser": creds["email"],
+            "X-ClockodoApiKey": creds["api_key"],
+            APP_HEADER: "timebill-tests;tests@example.org",
+        },
+        json=body,
+    )
+    answer.raise_for_status()
+    return str(answer.json()["entry"]["id"])
