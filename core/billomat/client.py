@@ -514,27 +514,26 @@ class Billomat:
     async def delete_invoice(self, invoice_id: str) -> None:
         """Delete a draft. Billomat refuses other statuses (with 400 or 422: UNCERTAIN, digest
         §4), which is a ConflictError here: the invoice's state, not the request, is the problem."""
-        try:
-            await self._send("DELETE", f"/api/invoices/{invoice_id}", None)
-        except ValidationError as exc:
-            detail = exc.message.split(": ", 1)[-1].rstrip(".")
-            raise ConflictError(
-                f"Billomat refused to delete invoice {invoice_id} ({detail}); only drafts can be "
-                "deleted.",
-                service="billomat",
-                status=exc.status,
-            ) from None
+        await self._delete(
+            f"/api/invoices/{invoice_id}", f"invoice {invoice_id}", "only drafts can be deleted"
+        )
 
     async def delete_item(self, item_id: str) -> None:
         """Delete one item of a draft. Billomat refuses items of a completed invoice (a
         ConflictError here, as for `delete_invoice`)."""
+        await self._delete(
+            f"/api/invoice-items/{item_id}",
+            f"invoice item {item_id}",
+            "only items of drafts can be deleted",
+        )
+
+    async def _delete(self, path: str, what: str, rule: str) -> None:
         try:
-            await self._send("DELETE", f"/api/invoice-items/{item_id}", None)
+            await self._send("DELETE", path, None)
         except ValidationError as exc:
             detail = exc.message.split(": ", 1)[-1].rstrip(".")
             raise ConflictError(
-                f"Billomat refused to delete invoice item {item_id} ({detail}); only items of "
-                "drafts can be deleted.",
+                f"Billomat refused to delete {what} ({detail}); {rule}.",
                 service="billomat",
                 status=exc.status,
             ) from None
