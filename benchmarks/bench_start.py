@@ -1,6 +1,6 @@
 """Start: `timebill --help` and the headless commands without Textual (<= 150 ms wall, against
 `python -c pass`), and the app's first screen in <= 1.3x the time of a bare Textual app with a
-Header and a Footer, measured in the same run.
+Header, a DataTable and a Footer, measured in the same run.
 
     .venv/bin/python benchmarks/bench_start.py
 
@@ -28,6 +28,8 @@ from benchmarks.common import QUICK, ROOT, Sandbox, progress, row, write_config
 COMMAND_TARGET_MS = 150.0
 APP_RATIO_TARGET = 1.3
 READY = "READY"
+# The apps run in a child that imports nothing but what it measures.
+CHILD = Path(__file__).resolve().parent / "start_child.py"
 
 
 def timebill_script() -> str:
@@ -106,51 +108,12 @@ def command_figures(env: dict[str, str], runs: int) -> None:
             )
 
 
-# -- apps: child side --------------------------------------------------------------------------
-def child(kind: str) -> int:
-    """Run one app headless and print READY once its first screen is drawn."""
-    started = time.perf_counter()
-    from textual.app import App
-    from textual.widgets import Footer, Header
-
-    def ready(app: App[None]) -> None:
-        took = time.perf_counter() - started
-        print(f"{READY} {took:.6f} {type(app.screen).__name__}", flush=True)
-        app.exit()
-
-    if kind == "bare":
-
-        class Bare(App[None]):
-            def compose(self) -> object:  # type: ignore[override]
-                yield Header()
-                yield Footer()
-
-            def on_ready(self) -> None:
-                ready(self)
-
-        Bare().run(headless=True, size=(80, 24))
-        return 0
-
-    import timebill.tui.app as timebill_app
-    from timebill.core.settings.model import load_settings
-
-    class Timed(timebill_app.TimebillApp):  # type: ignore[misc, name-defined]
-        # Textual calls every class's handler along the MRO: the app's own on_ready (if any)
-        # still runs.
-        def on_ready(self) -> None:
-            # The app pushes its first screen in on_mount; Ready comes with the first frame.
-            self.call_after_refresh(ready, self)
-
-    settings = load_settings(Path(os.environ["TIMEBILL_CONFIG"]))
-    Timed(settings, Path(os.environ["TIMEBILL_CONFIG"])).run(headless=True, size=(80, 24))
-    return 0
-
-
+# -- apps ---------------------------------------------------------------------------------------
 def app_time(kind: str, env: dict[str, str]) -> tuple[float, str]:
     """Seconds from spawn to the child's READY line, and the screen it reported."""
     started = time.perf_counter()
     process = subprocess.Popen(
-        [sys.executable, __file__, "--child", kind],
+        [sys.executable, str(CHILD), kind],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,
@@ -189,17 +152,14 @@ def app_figures(env: dict[str, str], runs: int) -> None:
         baseline=round(bare * 1000, 1),
         ratio=round(ratio, 2),
         ok=ratio <= APP_RATIO_TARGET,
-        note=f"baseline: bare Textual app with Header and Footer; spawn to first frame "
+        note=f"baseline: bare Textual app with Header, DataTable and Footer; spawn to first frame "
         f"(Ready), headless 80x24; timebill's first screen: {screen}",
     )
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--child", choices=("bare", "timebill"), help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    if args.child:
-        return child(args.child)
+    parser.parse_args()
     runs = 3 if QUICK else 7
     with tempfile.TemporaryDirectory(prefix="timebill-bench-") as folder, Sandbox() as box:
         env = {**os.environ, **write_config(box, "mite", Path(folder))}

@@ -19,9 +19,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from timebill.core.models import NetGross, TaxTotal, TimeEntry
+from timebill.core.entry import NetGross, TimeEntry
+
+if TYPE_CHECKING:
+    from timebill.core.models import TaxTotal
 
 CENT = Decimal("0.01")
 HUNDRED = Decimal(100)
@@ -165,6 +168,10 @@ def amount_totals(amounts: Iterable[Amount], net_gross: NetGross = "NET") -> Tot
     rate descending, then name, so 19 % comes before 7 % as on a German invoice. Lines read
     back from Billomat enter here too (their `total_net` or `total_gross`), so a draft's total
     with lines added is computed by the same rule."""
+    # Imported here: the entry list formats amounts with this module before pydantic (which
+    # the invoice models need) has loaded, so the app's first screen does not wait for it.
+    from timebill.core.models import TaxTotal
+
     sums: dict[tuple[str, Decimal], Decimal] = {}
     for name, rate, amount in amounts:
         key = (name, plain(Decimal(rate)))

@@ -11,9 +11,9 @@ import asyncio
 import datetime as dt
 import gc
 import threading
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable
 from pathlib import Path
-from typing import Any, ClassVar, cast
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from textual import work
 from textual.actions import SkipAction
@@ -23,20 +23,23 @@ from textual.command import CommandPalette
 from textual.screen import Screen
 from textual.theme import Theme
 from textual.worker import Worker, WorkerState
-from timebill.core.connect import open_journal, open_source, tracker_account
 from timebill.core.errors import ConfigError, TimebillError
-from timebill.core.models import TimeEntry
 from timebill.core.ratelimit import RateLimitWait, listen
 from timebill.core.settings import paths
-from timebill.core.settings.model import Settings, save_settings
+from timebill.core.settings.ui import UiChoice, first_look
 from timebill.tui.i18n import detect_language, register, set_language, t
-from timebill.tui.screens.confirm import ConfirmScreen
 from timebill.tui.screens.entries import EntriesScreen, Loader
-from timebill.tui.screens.help import HelpScreen
-from timebill.tui.swept import notify_swept
 from timebill.tui.themes import install_themes, problems_message, resolve_theme
 from timebill.tui.widgets.localize import localize_bindings
 from timebill.tui.widgets.rate_limit_banner import RateLimitBanner, wait_text
+
+if TYPE_CHECKING:
+    from timebill.core.entry import TimeEntry
+    from timebill.core.settings.model import Settings
+
+# Reads and validates the settings (the CLI's loader: file, environment, secrets registered for
+# redaction); the app calls it in a worker after its first frame.
+SettingsLoader = Callable[[], "Settings"]
 
 STRINGS = {
     "key.app.help": {"en": "Help", "de": "Hilfe"},
@@ -117,6 +120,10 @@ STRINGS = {
         "en": "Search for commands…",
         "de": "Befehle suchen…",
     },
+    "app.settings_pending": {
+        "en": "Reading the settings, one moment…",
+        "de": "Einstellungen werden gelesen, einen Moment…",
+    },
     "app.resume_busy": {
         "en": "Resuming invoices is already running.",
         "de": "Rechnungen werden bereits fortgesetzt.",
@@ -146,7 +153,7 @@ class TimebillApp(App[None]):
 
     def __init__(
         self,
-        settings: Settings | None,
+        settings: Settings | SettingsLoader | None,
         config_path: Path | None = None,
         *,
         today: dt.date | None = None,
@@ -154,27 +161,48 @@ class TimebillApp(App[None]):
         preset: str = "last-month",
         loader: Loader | None = None,
     ) -> None:
-        language = settings.ui.language if settings is not None else "auto"
-        set_language(detect_language(language))
+        # Given a loader, the settings are read after the first frame (see on_ready); until then
+        # the language and theme come from a first look at the file and the environment.
+        self._settings_loader = settings if callable(settings) else None
+        ready = None if callable(settings) else settings
+        look = UiChoice()
+        if ready is not None:
+            look = UiChoice(ready.ui.language, ready.ui.theme)
+        elif self._settings_loader is not None:
+            look = first_look(config_path or paths.config_file())
+        set_language(detect_language(look.language))
         super().__init__()
         localize_bindings(self)
-        self.settings = settings
+        self.settings = ready
         self.config_path = config_path
         self.today = today or dt.date.today()
         self.period = period
         self.preset = preset
         self.loader = loader
         self.theme_problems = install_themes(self, paths.themes_dir())
-        wanted = settings.ui.theme if settings is not None else None
-        self.theme, self.theme_warning = resolve_theme(self, wanted)
+        self.theme, self.theme_warning = resolve_theme(self, look.theme)
         self._saved_theme = self.theme
         # entry id -> (plan id, invoice id, number): the draft each billed entry is on (journal).
         self.entry_invoices: dict[str, tuple[str, str, str]] = {}
         self._waiting_task: asyncio.Task[Any] | None = None
+        # A settings error found after the first frame: the app ends and `run_app` raises it,
+        # so the command line reports it as it reports every other settings error.
+        self.startup_error: TimebillError | None = None
+        # Set once the settings given as a loader are read (or failed to be).
+        self.settings_settled = asyncio.Event()
+        if self._settings_loader is None:
+            self.settings_settled.set()
 
     # -- start -------------------------------------------------------------------------------
     @property
+    def settings_pending(self) -> bool:
+        """The settings are still being read (the first seconds after start)."""
+        return self._settings_loader is not None
+
+    @property
     def needs_setup(self) -> bool:
+        if self.settings_pending:
+            return False
         return self.settings is None or bool(self.settings.missing())
 
     def _entries_screen(self) -> EntriesScreen:
@@ -184,13 +212,16 @@ class TimebillApp(App[None]):
             account=self._account(),
             preset=self.preset,
             period=self.period,
-            auto_load=not self.needs_setup,
+            auto_load=not self.needs_setup and not self.settings_pending,
+            waiting=self.settings_pending,
         )
 
+    def get_default_screen(self) -> Screen[Any]:
+        # The entries screen is the default screen itself: pushing it over Textual's empty
+        # default cost the first frame a second screen.
+        return self._entries_screen()
+
     def on_mount(self) -> None:
-        # Pushed rather than returned from get_default_screen: Textual loads a screen's
-        # CSS_PATH only for screens it installs or pushes.
-        self.push_screen(self._entries_screen())
         problems = list(self.theme_problems)
         if problems:
             self.notify(
@@ -200,13 +231,74 @@ class TimebillApp(App[None]):
                 timeout=15,
                 markup=False,
             )
-        if self.theme_warning:
+        if self.theme_warning and not self.settings_pending:
             self.notify(self.theme_warning, severity="warning", markup=False)
         self.theme_changed_signal.subscribe(self, self._theme_changed)
         self._rate_limit_listening = listen(self._rate_limit_wait)
         self._rate_limit_listening.__enter__()
         if self.needs_setup:
             self.action_open_setup()
+
+    def on_ready(self) -> None:
+        # Textual sends Ready once the first frame is drawn: only after it (and the refresh
+        # that follows) the settings are read and validated, and the modules that billing
+        # needs are loaded, in a thread (whose imports would hold the GIL while the frame is
+        # still being written).
+        self.call_after_refresh(self._after_first_frame)
+
+    def _after_first_frame(self) -> None:
+        if not gc.isenabled():
+            # Paused for the start (timebill.tui.main): what the start built stays, so it is
+            # moved out of the collector's way rather than walked by every full collection.
+            gc.freeze()
+            gc.enable()
+        if self._settings_loader is not None:
+            self.read_settings(self._settings_loader)
+
+    @work(thread=True, exclusive=True, group="settings", exit_on_error=False)
+    def read_settings(self, load: SettingsLoader) -> None:
+        try:
+            settings = load()
+            # Loaded here, off the event loop, before the entries need them.
+            import timebill.core.connect  # noqa: F401
+        except TimebillError as err:
+            self.call_from_thread(self._settings_failed, err)
+            return
+        self.call_from_thread(self._settings_read, settings)
+
+    def _settings_failed(self, error: TimebillError) -> None:
+        self._settings_loader = None
+        self.startup_error = error
+        self.settings_settled.set()
+        self.exit(return_code=1)
+
+    def _settings_read(self, settings: Settings) -> None:
+        self._settings_loader = None
+        self.settings = settings
+        if settings.ui.theme != self.theme and self.get_theme(settings.ui.theme) is not None:
+            self.theme = self._saved_theme = settings.ui.theme
+        elif self.theme_warning:
+            self.notify(self.theme_warning, severity="warning", markup=False)
+        screen = self.entries_screen
+        if screen is not None:
+            screen.account = self._account()
+            if self.needs_setup:
+                screen.not_connected()
+            else:
+                screen.reload()
+        if self.needs_setup:
+            self.action_open_setup()
+        self.settings_settled.set()
+
+    def usable_settings(self) -> Settings | None:
+        """The settings for a command, or None after telling the user why there are none yet."""
+        if self.settings_pending:
+            self.notify(t("app.settings_pending"), markup=False)
+            return None
+        if self.settings is None or self.needs_setup:
+            self.notify(t("app.not_set_up"), severity="warning", markup=False)
+            return None
+        return self.settings
 
     # -- rate-limit waits (timebill.core.ratelimit) -----------------------------------------
     def _rate_limit_wait(self, event: RateLimitWait) -> None:
@@ -250,6 +342,8 @@ class TimebillApp(App[None]):
     def _account(self) -> str:
         if self.settings is None or self.settings.tracker is None:
             return ""
+        from timebill.core.connect import tracker_account
+
         try:
             return tracker_account(self.settings)
         except ConfigError:
@@ -258,6 +352,8 @@ class TimebillApp(App[None]):
     async def _load_from_tracker(
         self, start: dt.date, end: dt.date
     ) -> tuple[list[TimeEntry], Collection[str]]:
+        from timebill.core.connect import open_journal, open_source, tracker_account
+
         settings = self.settings
         if settings is None:
             raise ConfigError(t("app.not_set_up"))
@@ -291,6 +387,9 @@ class TimebillApp(App[None]):
         # Imported on first use: the first screen does not wait for the setup form.
         from timebill.tui.screens.setup import SetupScreen
 
+        if self.settings_pending:
+            self.notify(t("app.settings_pending"), markup=False)
+            return
         config_path = self.config_path or (
             self.settings.config_path if self.settings is not None else paths.config_file()
         )
@@ -315,6 +414,8 @@ class TimebillApp(App[None]):
 
     @work(thread=True, exclusive=True, group="save-theme", exit_on_error=False)
     def save_theme(self, name: str) -> None:
+        from timebill.core.settings.model import save_settings
+
         settings = self.settings
         if settings is None:
             return
@@ -381,6 +482,8 @@ class TimebillApp(App[None]):
         return lost
 
     async def action_quit(self) -> None:
+        from timebill.tui.screens.confirm import ConfirmScreen
+
         if isinstance(self.screen, ConfirmScreen):
             return  # only Enter answers a question
         lost = self.work_at_risk()
@@ -398,9 +501,7 @@ class TimebillApp(App[None]):
     def action_open_unbilled(self) -> None:
         from timebill.tui.screens.unbilled import UnbilledScreen
 
-        if self.needs_setup:
-            self.notify(t("app.not_set_up"), severity="warning", markup=False)
-        elif not isinstance(self.screen, UnbilledScreen):
+        if self.usable_settings() is not None and not isinstance(self.screen, UnbilledScreen):
             self.push_screen(
                 UnbilledScreen(self.loader or self._load_from_tracker, today=self.today)
             )
@@ -408,18 +509,16 @@ class TimebillApp(App[None]):
     def action_open_history(self) -> None:
         from timebill.tui.screens.history import HistoryScreen
 
-        if self.needs_setup:
-            self.notify(t("app.not_set_up"), severity="warning", markup=False)
-        elif not isinstance(self.screen, HistoryScreen):
-            self.push_screen(HistoryScreen(self.settings))
+        settings = self.usable_settings()
+        if settings is not None and not isinstance(self.screen, HistoryScreen):
+            self.push_screen(HistoryScreen(settings))
 
     def action_open_unfinished(self) -> None:
         from timebill.tui.screens.unfinished import UnfinishedScreen
 
-        if self.needs_setup:
-            self.notify(t("app.not_set_up"), severity="warning", markup=False)
-        elif not isinstance(self.screen, UnfinishedScreen):
-            self.push_screen(UnfinishedScreen(self.settings))
+        settings = self.usable_settings()
+        if settings is not None and not isinstance(self.screen, UnfinishedScreen):
+            self.push_screen(UnfinishedScreen(settings))
 
     def show_entry_invoice(self, entry_id: str) -> bool:
         """Open the draft a billed entry is on (and show its address); False if none is known."""
@@ -432,11 +531,16 @@ class TimebillApp(App[None]):
         return True
 
     def action_help(self) -> None:
+        from timebill.tui.screens.help import HelpScreen
+
         if isinstance(self.screen, HelpScreen):
             return
         self.push_screen(HelpScreen(self.screen))
 
     def action_resume_invoices(self) -> None:
+        if self.settings_pending:
+            self.notify(t("app.settings_pending"), markup=False)
+            return
         if any(w.group == "resume" and w.is_running for w in self.workers):
             self.notify(t("app.resume_busy"), markup=False)
             return
@@ -463,6 +567,8 @@ class TimebillApp(App[None]):
                 str(err), title=t("app.resume_failed"), severity="error", timeout=12, markup=False
             )
             return
+        from timebill.tui.swept import notify_swept
+
         notify_swept(self, swept)
         if not results:
             self.notify(t("app.resume_none"), markup=False)
@@ -498,21 +604,24 @@ class TimebillApp(App[None]):
         posts BillingDone, on which the entries screen reloads)."""
         from timebill.tui import flow
 
-        if self.settings is None:
-            self.notify(t("app.not_set_up"), severity="warning", markup=False)
-            return
-        await flow.bill_selection(self, entries, settings=self.settings)
+        settings = self.usable_settings()
+        if settings is not None:
+            await flow.bill_selection(self, entries, settings=settings)
 
     async def month_end(self, start: dt.date, end: dt.date) -> None:
         """The month-end queue for the period."""
         from timebill.tui import flow
 
-        if self.settings is None:
-            self.notify(t("app.not_set_up"), severity="warning", markup=False)
-            return
-        await flow.month_end(self, start, end, settings=self.settings)
+        settings = self.usable_settings()
+        if settings is not None:
+            await flow.month_end(self, start, end, settings=settings)
 
 
-def run_app(settings: Settings | None, config_path: Path | None = None) -> int:
-    TimebillApp(settings, config_path).run()
+def run_app(settings: Settings | SettingsLoader | None, config_path: Path | None = None) -> int:
+    """Run the app; a settings error found after its first frame is raised here, once the
+    terminal is back, for the command line to report."""
+    app = TimebillApp(settings, config_path)
+    app.run()
+    if app.startup_error is not None:
+        raise app.startup_error
     return 0

@@ -2,7 +2,7 @@
 
 Each file holds one theme with Textual's Theme fields (name, primary, secondary, accent,
 foreground, background, surface, panel, success, warning, error, dark, variables). Files are
-validated with pydantic before Textual sees them, so a typo in a user's theme is reported
+validated before Textual sees them, so a typo in a user's theme is reported
 (all broken files in one notification) instead of breaking the app's CSS; a theme that cannot
 be used falls back to the default. Textual's built-in themes stay untouched: ours are added to
 the app's registry with `register_theme`.
@@ -15,14 +15,12 @@ import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
-from pydantic import ValidationError as PydanticValidationError
 from textual.app import App
 from textual.color import Color, ColorParseError
 from textual.theme import Theme
-from timebill.core.settings.model import DEFAULT_THEME
+from timebill.core.settings.ui import DEFAULT_THEME
 from timebill.tui.i18n import register, t
 
 STRINGS = {
@@ -98,46 +96,83 @@ def _variables(values: dict[str, str]) -> dict[str, str]:
     return values
 
 
-ColorField = Annotated[str, AfterValidator(_color)]
-
-
-class ThemeFile(BaseModel):
-    """The content of one theme file."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    name: Annotated[str, AfterValidator(_name)]
-    primary: ColorField
-    secondary: ColorField | None = None
-    accent: ColorField | None = None
-    foreground: ColorField | None = None
-    background: ColorField | None = None
-    surface: ColorField | None = None
-    panel: ColorField | None = None
-    boost: ColorField | None = None
-    success: ColorField | None = None
-    warning: ColorField | None = None
-    error: ColorField | None = None
-    dark: bool = True
-    luminosity_spread: float = Field(default=0.15, ge=0, le=1)
-    text_alpha: float = Field(default=0.95, ge=0, le=1)
-    variables: Annotated[dict[str, str], AfterValidator(_variables)] = Field(default_factory=dict)
-
-    def to_theme(self) -> Theme:
-        return Theme(**self.model_dump())
+_COLORS = (
+    "primary",
+    "secondary",
+    "accent",
+    "foreground",
+    "background",
+    "surface",
+    "panel",
+    "boost",
+    "success",
+    "warning",
+    "error",
+)
+_FRACTIONS = ("luminosity_spread", "text_alpha")
+_FIELDS = frozenset({"name", "dark", "variables", *_COLORS, *_FRACTIONS})
 
 
 class ThemeFileError(Exception):
     """A theme file that cannot be used; the message names the file and every problem."""
 
 
-def _describe(err: PydanticValidationError) -> str:
-    parts = []
-    for error in err.errors(include_url=False, include_input=False):
-        where = ".".join(str(part) for part in error["loc"]) or "file"
-        message = str(error["ctx"]["error"]) if error["type"] == "value_error" else error["msg"]
-        parts.append(f"{where}: {message}")
-    return "; ".join(parts)
+def _theme_fields(data: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """The Theme arguments in a theme file's table, and one "field: problem" per mistake.
+
+    Checked by hand rather than with pydantic: the app installs its themes before its first
+    frame, which would otherwise wait for pydantic to load."""
+    values: dict[str, Any] = {}
+    problems: list[str] = []
+
+    def check(name: str, value: Any, rule: Any) -> None:
+        try:
+            values[name] = rule(value)
+        except ValueError as err:
+            problems.append(f"{name}: {err}")
+
+    def text(value: Any) -> str:
+        if not isinstance(value, str):
+            raise ValueError("must be text")
+        return value
+
+    def fraction(value: Any) -> float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ValueError("must be a number")
+        if not 0 <= value <= 1:
+            raise ValueError("must be between 0 and 1")
+        return float(value)
+
+    def flag(value: Any) -> bool:
+        if not isinstance(value, bool):
+            raise ValueError("must be true or false")
+        return value
+
+    def table(value: Any) -> dict[str, str]:
+        if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+            raise ValueError(
+                'must be a table of texts, e.g. [variables] block-cursor-text-style = "bold"'
+            )
+        return _variables(value)
+
+    for name in sorted(set(data) - _FIELDS):
+        problems.append(f"{name}: not a theme field")
+    for name in ("name", "primary"):
+        if name not in data:
+            problems.append(f"{name}: missing")
+    if "name" in data:
+        check("name", data["name"], lambda value: _name(text(value)))
+    for name in _COLORS:
+        if name in data:
+            check(name, data[name], lambda value: _color(text(value)))
+    for name in _FRACTIONS:
+        if name in data:
+            check(name, data[name], fraction)
+    if "dark" in data:
+        check("dark", data["dark"], flag)
+    if "variables" in data:
+        check("variables", data["variables"], table)
+    return values, problems
 
 
 def load_theme_file(path: Path) -> Theme:
@@ -148,10 +183,10 @@ def load_theme_file(path: Path) -> Theme:
         raise ThemeFileError(f"{path}: cannot be read ({err})") from None
     except tomllib.TOMLDecodeError as err:
         raise ThemeFileError(f"{path}: not valid TOML ({err})") from None
-    try:
-        return ThemeFile.model_validate(data).to_theme()
-    except PydanticValidationError as err:
-        raise ThemeFileError(f"{path}: {_describe(err)}") from None
+    values, problems = _theme_fields(data)
+    if problems:
+        raise ThemeFileError(f"{path}: {'; '.join(problems)}")
+    return Theme(**values)
 
 
 @dataclass

@@ -21,14 +21,14 @@ from timebill.core.cli.unbilled import add_command as add_unbilled_command
 from timebill.core.errors import TimebillError, UsageError
 
 if TYPE_CHECKING:
+    from timebill.core.ratelimit import RateLimitWait
     from timebill.core.settings.model import Settings
 
-if TYPE_CHECKING:
-    from timebill.core.ratelimit import RateLimitWait
 
-
-# Opens the terminal app: (settings, config path) -> exit code. Passed in by `timebill.tui.main`, so that
-# core never imports the UI and the headless commands never load textual.
+# Opens the terminal app: (settings, config path) -> exit code. Passed in by `timebill.tui.main`,
+# so that core never imports the UI and the headless commands never load textual. The settings
+# are a Settings, or a function that reads them: the app calls it after its first frame (see
+# timebill.tui.app), which then need not wait for pydantic.
 AppLauncher = Callable[[Any, "Path | None"], int]
 
 
@@ -153,6 +153,9 @@ def _run(command: str, args: argparse.Namespace, launch_app: AppLauncher | None)
             print(f"{name:12} {path}")
         return EXIT_OK
 
+    if command == "app":
+        assert launch_app is not None
+        return launch_app(lambda: _load(args), Path(args.config) if args.config else None)
     settings = _load(args)
     if command == "check":
         return _check(settings)
@@ -170,8 +173,7 @@ def _run(command: str, args: argparse.Namespace, launch_app: AppLauncher | None)
         from timebill.core.cli import abandon
 
         return abandon.run(settings, args)
-    assert launch_app is not None
-    return launch_app(settings, Path(args.config) if args.config else None)
+    raise AssertionError(f"unknown command {command!r}")
 
 
 def _load(args: argparse.Namespace) -> Settings:

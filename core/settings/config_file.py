@@ -15,11 +15,13 @@ import tomllib
 from collections.abc import Mapping
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import tomli_w
-from pydantic import BaseModel, SecretStr
 from timebill.core.errors import ConfigError
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
 
 HEADER = "# timebill settings. This file holds API keys: keep it private (mode 0600).\n\n"
 
@@ -58,6 +60,8 @@ def file_document(settings: BaseModel) -> dict[str, Any]:
     """What the file holds for validated `settings`: only the keys that were set, API keys
     revealed, numbers as plain decimals (7.70 becomes 7.7; never 2e+1, which tomli_w would
     write for a bare normalize())."""
+    # Imported here: reading the file happens before the app's first frame, writing never does.
+    from pydantic import SecretStr
 
     def plain(value: Any) -> Any:
         if isinstance(value, SecretStr):

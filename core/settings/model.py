@@ -29,7 +29,6 @@ The sections and their checks are in `timebill.core.settings.schema`, reading an
 from __future__ import annotations
 
 import difflib
-import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -42,6 +41,7 @@ from timebill.core.errors import ConfigError
 from timebill.core.secrets import redact
 from timebill.core.settings import paths
 from timebill.core.settings.config_file import file_document, read_config_file, write_config_file
+from timebill.core.settings.layers import ENV_PREFIX, environment_layer, merge
 from timebill.core.settings.schema import (
     DEFAULT_THEME,
     DEFAULT_VAT,
@@ -79,7 +79,6 @@ __all__ = [
     "save_settings",
 ]
 
-ENV_PREFIX = "TIMEBILL_"
 Source = Literal["value", "environment", "file", "default"]
 
 
@@ -217,59 +216,10 @@ def _protect(data: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _prune_blank(data: dict[str, Any]) -> dict[str, Any]:
-    out = {}
-    for name, value in data.items():
-        if isinstance(value, Mapping):
-            value = _prune_blank(dict(value))
-            if not value:
-                continue
-        elif isinstance(value, str) and not value.strip():
-            continue
-        out[name] = value
-    return out
-
-
-def _environment(environ: Mapping[str, str]) -> dict[str, Any]:
-    """The TIMEBILL_* variables that name a setting, as nested dicts: TIMEBILL_MITE__API_KEY
-    is [mite] api_key, TIMEBILL_MITE may hold the whole section as a JSON object. Names are
-    case-insensitive; blank values are ignored; TIMEBILL_CONFIG, _DATA_DIR and _LOG are not
-    settings and stay out."""
-    out: dict[str, Any] = {}
-    for name, raw in environ.items():
-        if not name.upper().startswith(ENV_PREFIX) or not raw.strip():
-            continue
-        section, nested, key = name[len(ENV_PREFIX) :].lower().partition("__")
-        if section not in Settings.model_fields:
-            continue
-        if nested:
-            if section in SECTIONS:
-                out[section] = _merge(out.get(section, {}), {key: raw})
-        elif section in SECTIONS:
-            out[section] = _merge(_json_section(name, raw), out.get(section, {}))
-        else:
-            out[section] = raw
-    return _prune_blank(out)
-
-
-def _json_section(name: str, raw: str) -> dict[str, Any]:
-    try:
-        value = json.loads(raw)
-    except ValueError:
-        value = None
-    if not isinstance(value, dict):
-        # The message names the variable, never its value (it may be a pasted key).
-        raise ConfigError(
-            f"{name}: not valid: set single keys (e.g. TIMEBILL_MITE__ACCOUNT), "
-            "or give a whole section as a JSON object"
-        )
-    return value
-
-
 def _validated(layers: Layers) -> Settings:
     """The layers merged (value > environment > file) and validated; ConfigError names each
     problem's source."""
-    merged = _merge(_merge(layers.file, layers.environment), layers.value)
+    merged = merge(merge(layers.file, layers.environment), layers.value)
     try:
         settings = Settings.model_validate(merged)
     except pydantic.ValidationError as err:
@@ -296,19 +246,9 @@ def _nest(values: Mapping[str, Any], *, keep_none: bool) -> dict[str, Any]:
         for parent in parents:
             target = target.setdefault(parent, {})
         if isinstance(target.get(leaf), dict) and isinstance(value, dict):
-            target[leaf] = _merge(target[leaf], value)
+            target[leaf] = merge(target[leaf], value)
         else:
             target[leaf] = value
-    return out
-
-
-def _merge(base: Mapping[str, Any], update: Mapping[str, Any]) -> dict[str, Any]:
-    out = dict(base)
-    for name, value in update.items():
-        if isinstance(out.get(name), Mapping) and isinstance(value, Mapping):
-            out[name] = _merge(out[name], value)
-        else:
-            out[name] = value
     return out
 
 
@@ -383,7 +323,7 @@ class Settings(BaseModel):
         """New settings with `changes` ({"mite": {"account": "x"}} or {"mite__account": "x"};
         None clears a key) applied as explicit values, e.g. what the user typed in the app.
         The file and the environment are read again."""
-        values = _merge(self.layers.value, _nest(changes, keep_none=True))
+        values = merge(self.layers.value, _nest(changes, keep_none=True))
         return _load(self.config_path, values)
 
     def missing(self, *, tracker: bool = True, billomat: bool = True) -> list[MissingSetting]:
@@ -410,7 +350,7 @@ class Settings(BaseModel):
     def file_values(self) -> dict[str, Any]:
         """What `save_settings` writes: the file's values and explicit ones, validated, with keys
         revealed; never values from the environment."""
-        merged = _merge(self.layers.file, self.layers.value)
+        merged = merge(self.layers.file, self.layers.value)
         return file_document(_validate_document(merged, self.config_path))
 
 
@@ -433,7 +373,7 @@ def _load(path: Path, values: dict[str, Any]) -> Settings:
     layers = Layers(
         path,
         file=_protect(file),
-        environment=_protect(_environment(os.environ)),
+        environment=_protect(environment_layer(os.environ, Settings.model_fields, SECTIONS)),
         value=_protect(values),
     )
     return _validated(layers)

@@ -18,11 +18,11 @@ from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, SecretStr
 from timebill.core.errors import ConfigError
+from timebill.core.settings.ui import DEFAULT_THEME, LANGUAGES
 from timebill.core.urls import check_base_url
 
 TRACKERS = ("mite", "clockodo")
 DEFAULT_VAT = Decimal("19")
-DEFAULT_THEME = "timebill-dark"
 SECRET_KEYS = frozenset(
     {"mite.api_key", "clockodo.api_key", "billomat.api_key", "billomat.app_secret"}
 )
@@ -263,9 +263,7 @@ class UiSettings(_Section):
 
     theme: Annotated[str, BeforeValidator(_theme)] = DEFAULT_THEME
     """Name of the colour theme: a shipped one or a *.toml file in the themes folder."""
-    language: Annotated[
-        Literal["auto", "en", "de"], BeforeValidator(_choice(("auto", "en", "de")))
-    ] = "auto"
+    language: Annotated[Literal["auto", "en", "de"], BeforeValidator(_choice(LANGUAGES))] = "auto"
     """Language of the app: "en", "de", or "auto" to follow the system's locale."""
 
 

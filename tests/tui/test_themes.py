@@ -11,7 +11,12 @@ from textual.theme import BUILTIN_THEMES
 from timebill.core.sandbox import SandboxServer
 from timebill.core.settings import paths
 from timebill.core.settings.model import load_settings, read_config_file
-from timebill.tui.themes import SHIPPED_THEMES_DIR, load_theme_file, load_themes
+from timebill.tui.themes import (
+    SHIPPED_THEMES_DIR,
+    ThemeFileError,
+    load_theme_file,
+    load_themes,
+)
 
 SHIPPED = ("timebill-dark", "timebill-light", "timebill-high-contrast")
 
@@ -46,6 +51,49 @@ def test_a_broken_theme_file_names_the_file_and_the_field(tmp_path: Path):
     message = str(caught.value)
     assert str(path) in message
     assert "primary" in message and "sparkle" in message
+
+
+@pytest.mark.parametrize(
+    ("text", "field", "problem"),
+    [
+        ('primary = "#0077be"\n', "name", "missing"),
+        ('name = "my theme"\nprimary = "#0077be"\n', "name", "letters, digits"),
+        ('name = "a"\nprimary = 7\n', "primary", "must be text"),
+        ('name = "a"\nprimary = "#0077be"\ndark = "yes"\n', "dark", "true or false"),
+        ('name = "a"\nprimary = "#0077be"\ntext_alpha = 1.5\n', "text_alpha", "between 0 and 1"),
+        ('name = "a"\nprimary = "#0077be"\nvariables = "x"\n', "variables", "table of texts"),
+        ('name = "a"\nprimary = "#0077be"\n[variables]\nBad = "red"\n', "variables", "'Bad'"),
+    ],
+)
+def test_each_mistake_in_a_theme_file_is_named(
+    tmp_path: Path, text: str, field: str, problem: str
+) -> None:
+    path = tmp_path / "mine.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ThemeFileError) as caught:
+        load_theme_file(path)
+    assert f"{field}: " in str(caught.value) and problem in str(caught.value)
+
+
+def test_a_theme_file_with_every_field_becomes_that_theme(tmp_path: Path) -> None:
+    path = tmp_path / "full.toml"
+    path.write_text(
+        'name = "full"\nprimary = "#0077be"\nsecondary = "#111111"\naccent = "#222222"\n'
+        'foreground = "#eeeeee"\nbackground = "#000000"\nsurface = "#101010"\n'
+        'panel = "#202020"\nboost = "#303030"\nsuccess = "#00ff00"\nwarning = "#ffff00"\n'
+        'error = "#ff0000"\ndark = false\nluminosity_spread = 0.2\ntext_alpha = 1\n'
+        '[variables]\nblock-cursor-text-style = "bold"\nborder = "$primary 40%"\n',
+        encoding="utf-8",
+    )
+    theme = load_theme_file(path)
+    assert (theme.name, theme.primary, theme.error, theme.dark) == (
+        "full",
+        "#0077be",
+        "#ff0000",
+        False,
+    )
+    assert (theme.luminosity_spread, theme.text_alpha) == (0.2, 1.0)
+    assert theme.variables == {"block-cursor-text-style": "bold", "border": "$primary 40%"}
 
 
 async def test_themes_are_registered_and_broken_ones_reported_in_one_notification(

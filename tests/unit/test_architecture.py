@@ -56,6 +56,20 @@ def test_help_does_not_load_textual() -> None:
     assert result.stderr.strip().endswith("False")
 
 
+def test_the_apps_first_screen_loads_neither_pydantic_nor_httpx() -> None:
+    """The first frame waits for every module the app and its entries screen import: the
+    settings' validation (pydantic) and the HTTP clients (httpx) load after it, in a worker."""
+    script = (
+        "import sys\n"
+        "import timebill.tui.main, timebill.tui.app\n"
+        "print(sorted(m for m in ('pydantic', 'httpx', 'sqlite3') if m in sys.modules))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "[]"
+
+
 def test_no_core_source_file_names_a_ui_package() -> None:
     """The static half of the guard: also catches imports inside functions, which the import
     test above only sees when they run. (import-linter would do this too, but it pulls in click,

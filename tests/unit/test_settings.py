@@ -20,6 +20,7 @@ from timebill.core.settings.model import (
     load_settings,
     save_settings,
 )
+from timebill.core.settings.ui import UiChoice, first_look
 
 MITE_KEY = "mk-0123456789abcdef"
 BILLOMAT_KEY = "bk-fedcba9876543210"
@@ -419,3 +420,35 @@ def test_loading_settings_does_not_load_httpx() -> None:
         [sys.executable, "-c", script], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "[]"
+
+
+# -- the first look: the app's language and theme before the settings are validated ---------
+
+
+def test_first_look_reads_language_and_theme_and_the_environment_wins(config: Path) -> None:
+    write(config, '[ui]\nlanguage = "DE"\ntheme = "timebill-light"\n')
+    assert first_look(config, {}) == UiChoice("de", "timebill-light")
+    assert first_look(config, {"TIMEBILL_UI__THEME": "ocean"}) == UiChoice("de", "ocean")
+    assert first_look(config, {"timebill_ui": '{"language": "en"}'}).language == "en"
+    # As load_settings reads them: the same values the validated settings will hold.
+    assert load_settings(config).ui.language == "de"
+
+
+@pytest.mark.parametrize(
+    ("text", "mode", "environ"),
+    [
+        ("[ui\n", 0o600, {}),  # not TOML
+        ('[ui]\nlanguage = "fr"\ntheme = 7\n', 0o600, {}),  # values the settings refuse
+        ('[ui]\nlanguage = "de"\n', 0o644, {}),  # readable by others: refused by the loader
+        ('ui = "de"\n', 0o600, {"TIMEBILL_UI": "{not json"}),
+    ],
+)
+def test_first_look_falls_back_quietly_where_the_settings_will_complain(
+    config: Path, text: str, mode: int, environ: dict[str, str]
+) -> None:
+    write(config, text, mode)
+    assert first_look(config, environ) == UiChoice()
+
+
+def test_first_look_without_a_file_is_the_default(config: Path) -> None:
+    assert first_look(config, {}) == UiChoice("auto", None)

@@ -13,7 +13,7 @@ import asyncio
 import datetime as dt
 from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar, cast
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -23,6 +23,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Label, Select
 from textual.worker import Worker, WorkerState
+from timebill.core.entry import TimeEntry
 from timebill.core.errors import (
     AuthenticationError,
     ConfigError,
@@ -32,7 +33,6 @@ from timebill.core.errors import (
     TimebillError,
     UnknownAccountError,
 )
-from timebill.core.models import TimeEntry
 from timebill.tui.i18n import register, t
 from timebill.tui.widgets.entry_list import EntryList
 from timebill.tui.widgets.entry_rows import (
@@ -49,9 +49,11 @@ from timebill.tui.widgets.entry_rows import (
     search_terms,
 )
 from timebill.tui.widgets.entry_status import EntryDetail, EntryStatus
-from timebill.tui.widgets.filter_panel import FilterPanel
 from timebill.tui.widgets.localize import localize_bindings
 from timebill.tui.widgets.period_bar import PeriodBar
+
+if TYPE_CHECKING:
+    from timebill.tui.widgets.filter_panel import FilterPanel
 
 STRINGS = {
     "key.entries.search": {"en": "Search", "de": "Suche"},
@@ -153,7 +155,54 @@ def failure_text(error: BaseException) -> str:
 
 
 class EntriesScreen(Screen[None]):
-    CSS_PATH = "entries.tcss"
+    # DEFAULT_CSS rather than a CSS_PATH file: it is the app's default screen, and Textual reads
+    # CSS_PATH files only for screens it installs or pushes.
+    DEFAULT_CSS = """
+    EntriesScreen {
+        layout: vertical;
+    }
+
+    EntriesScreen #period {
+        height: 1;
+        background: $panel;
+    }
+
+    EntriesScreen #search-bar {
+        height: 1;
+        background: $panel;
+    }
+
+    EntriesScreen #search-label {
+        width: 3;
+        padding: 0 1;
+        color: $primary;
+        text-style: bold;
+    }
+
+    EntriesScreen #search {
+        width: 1fr;
+        background: $panel;
+    }
+
+    EntriesScreen #search:focus {
+        background: $boost;
+    }
+
+    EntriesScreen #filter-hint {
+        width: auto;
+        padding: 0 1;
+        color: $text-muted;
+    }
+
+    EntriesScreen #body {
+        height: 1fr;
+    }
+
+    EntriesScreen #entries {
+        width: 1fr;
+        height: 1fr;
+    }
+    """
     AUTO_FOCUS = "EntryList"
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -198,6 +247,7 @@ class EntriesScreen(Screen[None]):
         preset: str = "last-month",
         period: tuple[dt.date, dt.date] | None = None,
         auto_load: bool = True,
+        waiting: bool = False,
     ) -> None:
         super().__init__()
         localize_bindings(self)
@@ -207,6 +257,9 @@ class EntriesScreen(Screen[None]):
         self.preset = preset
         self.initial_period = period
         self.auto_load = auto_load
+        # The app is still reading its settings: the list shows it is loading until the app
+        # calls `reload` (or `not_connected`).
+        self.waiting = waiting
         self.selection = Selection()
         self.rows: list[EntryRow] = []
         self.filters = Filters()
@@ -240,8 +293,11 @@ class EntriesScreen(Screen[None]):
         self._update_status()
         if self.auto_load:
             self.reload()
+        elif self.waiting:
+            entry_list.loading = True
+            entry_list.empty_text = t("entries.loading")
         else:
-            entry_list.empty_text = t("entries.not_connected")
+            self.not_connected()
 
     # -- public ------------------------------------------------------------------------------
     @property
@@ -257,6 +313,13 @@ class EntriesScreen(Screen[None]):
         entry_list.loading = True
         entry_list.empty_text = t("entries.loading")
         self.load_entries(start, end)
+
+    def not_connected(self) -> None:
+        """No tracker to load from (timebill is not set up)."""
+        entry_list = self.query_one(EntryList)
+        entry_list.loading = False
+        entry_list.empty_text = t("entries.not_connected")
+        entry_list.refresh()
 
     def selected_entries(self) -> list[TimeEntry]:
         return self.selection.entries()
@@ -421,10 +484,13 @@ class EntriesScreen(Screen[None]):
         self.set_focus(self.query_one("#period-preset", Select))
 
     def _panel(self) -> FilterPanel | None:
-        found = self.query(FilterPanel)
-        return found.first() if found else None
+        found = self.query("FilterPanel")
+        return cast("FilterPanel", found.first()) if found else None
 
     async def action_toggle_filters(self) -> None:
+        # Imported on first use, as it is mounted: the first frame does not wait for it.
+        from timebill.tui.widgets.filter_panel import FilterPanel
+
         panel = self._panel()
         if panel is None:
             panel = FilterPanel(self.filters, id="filters")

@@ -18,7 +18,7 @@ from functools import lru_cache
 from operator import attrgetter
 from typing import Literal
 
-from timebill.core.models import TimeEntry
+from timebill.core.entry import TimeEntry
 from timebill.core.money import entry_amount
 from timebill.core.text import one_line
 
