@@ -193,7 +193,9 @@ def build_plan(
 
     tax = taxrule.decide(client, options.tax_rule, options.reverse_charge)
     net_gross: NetGross = client.net_gross if client else "NET"
-    lines = LineBuilder(assignments, options, tax=tax, net_gross=net_gross).lines(selected)
+    lines = LineBuilder(
+        assignments, options, tax=tax, net_gross=net_gross, client_name=client_name
+    ).lines(selected)
     start = min(entry.date for entry in selected)
     end = max(entry.date for entry in selected)
     plan_id = plan_id or uuid.uuid4().hex

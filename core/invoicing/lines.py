@@ -70,6 +70,7 @@ class LineBuilder:
         *,
         tax: TaxDecision | None = None,
         net_gross: NetGross = "NET",
+        client_name: str = "",
     ) -> None:
         self.assignments = assignments
         self.options = options
@@ -88,6 +89,7 @@ class LineBuilder:
         text.check_template(options.lumpsum_title_template, text.LINE_FIELDS, "lump-sum title")
         # {period}: the service period of all the entries on the invoice, set by `lines`.
         self.period = ""
+        self.client_name = text.clean_text(client_name)
 
     @staticmethod
     def two_places(number: Decimal) -> Decimal:
@@ -242,6 +244,7 @@ class LineBuilder:
             "service": text.names(entry.service_name for entry in entries),
             "project": text.names(entry.project_name for entry in entries),
             "customer": text.names(entry.customer_name for entry in entries),
+            "client": self.client_name,
             "user": text.names(entry.user_name for entry in entries),
             "article": text.clean_text(article.title) if article else "",
             "date": text.format_range(start, end, language),

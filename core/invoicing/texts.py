@@ -31,6 +31,7 @@ LINE_FIELDS = frozenset(
         "service",
         "project",
         "customer",
+        "client",
         "user",
         "article",
         "date",
@@ -42,7 +43,8 @@ LINE_FIELDS = frozenset(
         "hours",
     }
 )
-# Fields of the invoice's own texts (title, intro, closing note); {date} is {period}.
+# Fields of the invoice's own texts (title, intro, closing note); {date} is {period}. Each is
+# a line field too.
 INVOICE_FIELDS = frozenset({"date", "period", "start", "end", "client", "customer"})
 
 # The texts a user sets per client: PlanOptions field -> (its fields, its name in a message).
@@ -95,8 +97,8 @@ DEFAULT_TITLES: Mapping[Language, Mapping[Grouping, str]] = {
 DEFAULT_DESCRIPTION = "{notes}"
 DEFAULT_LUMPSUM_TITLE = "{service}"
 DEFAULT_INVOICE_TITLE: Mapping[Language, str] = {
-    "de": "Rechnung Leistungszeitraum {date}",
-    "en": "Invoice, service period {date}",
+    "de": "Rechnung Leistungszeitraum {period}",
+    "en": "Invoice, service period {period}",
 }
 # The title when a template renders empty (an entry without service or project name).
 FALLBACK_TITLE: Mapping[Language, str] = {"de": "Leistungen", "en": "Services"}
