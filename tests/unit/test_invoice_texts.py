@@ -46,6 +46,15 @@ def test_line_templates_know_the_invoices_period_and_note() -> None:
     assert first.description == "Kickoff {service}, Konzept / Kickoff {service}, Konzept"
 
 
+def test_every_invoice_placeholder_works_in_lines_too() -> None:
+    template = " | ".join("{" + name + "}" for name in sorted(INVOICE_FIELDS))
+    (line,) = plan_for([entry(1, 3), entry(2, 20)], title_template=template).lines
+    assert line.title == (
+        "Müller & Söhne GmbH | Müller & Söhne GmbH | 03.10.2026 – 20.10.2026 | 20.10.2026 | "
+        "03.10.2026 – 20.10.2026 | 03.10.2026"
+    )
+
+
 def test_english_dates_in_the_period() -> None:
     plan = plan_for(ENTRIES, language="en", title_template="{period}")
     assert {line.title for line in plan.lines} == {"2026-10-03 – 2026-10-20"}
