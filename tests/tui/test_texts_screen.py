@@ -110,6 +110,9 @@ async def test_texts_change_the_lines_land_on_the_draft_and_come_back_next_time(
         assert plan.intro.startswith("Hallo Höfer Logistik AG,\nanbei die Leistungen vom 01.10.")
         detail = str(preview.query_one("#preview-detail", Static).render())
         assert plan.lines[0].title in detail
+        # The invoice's title, seen nowhere else in the preview, is said once.
+        said = [n.message for n in app._notifications]
+        assert any(f"Invoice title: {plan.title}" in message for message in said), said
         # Saved texts are the client's at once, before any draft is created.
         assert {name: remembered(settings)[name] for name in TEXTS} == TEXTS
 

@@ -94,6 +94,7 @@ STRINGS = {
         "en": "Texts saved for {client}; they apply to its next invoices too.",
         "de": "Texte für {client} gespeichert; sie gelten auch für die nächsten Rechnungen.",
     },
+    "preview.texts_title": {"en": "Invoice title: {title}", "de": "Rechnungstitel: {title}"},
     "key.preview.create": {"en": "Create", "de": "Anlegen"},
     "key.preview.review": {"en": "Reviewed", "de": "Geprüft"},
     "key.preview.back": {"en": "Back", "de": "Zurück"},
@@ -424,12 +425,12 @@ class PreviewScreen(Screen[PreviewOutcome | None]):
                 return
             self.options = options
             self.service.remember_texts(self.client_id, options)
-            self.notify(
-                t("preview.texts_saved", client=one_line(self.client_name)),
-                timeout=4,
-                markup=False,
-            )
             self.rebuild()
+            # The lines show their new texts; the invoice's title is seen nowhere else.
+            message = t("preview.texts_saved", client=one_line(self.client_name))
+            if self.plan is not None:
+                message += "\n" + t("preview.texts_title", title=one_line(self.plan.title))
+            self.notify(message, timeout=6, markup=False)
 
         self.app.push_screen(TextsScreen(self.options, one_line(self.client_name)), saved)
 
