@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
+from entries_env import TODAY
 from flow_support import FlowApp, errors, load_entries, make_settings, settle
 from sandbox_support import post_tracker_entry
 from textual.pilot import Pilot
@@ -22,6 +23,8 @@ from timebill.core.invoicing.builder import build_plan
 from timebill.core.invoicing.texts import format_range
 from timebill.core.sandbox import SandboxServer
 from timebill.core.settings.paths import journal_file
+from timebill.tui.app import TimebillApp
+from timebill.tui.screens.confirm import ConfirmScreen
 from timebill.tui.screens.done import DoneScreen
 from timebill.tui.screens.preview import PreviewScreen
 from timebill.tui.screens.texts import TextsScreen
@@ -217,3 +220,33 @@ async def test_texts_saved_in_the_app_go_on_the_clis_next_draft(
         "Hallo Höfer Logistik AG",
         "Danke, Hoefer Logistik AG.",
     )
+
+
+async def test_quitting_with_unsaved_texts_asks_first(
+    sandbox: SandboxServer, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("LC_ALL", "LC_MESSAGES", "LANGUAGE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("LANG", "en_US.UTF-8")  # the app follows the locale
+    settings = make_settings(sandbox, tmp_path, monkeypatch, "mite")
+    app = TimebillApp(settings, tmp_path / "config" / "config.toml", today=TODAY)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("slash", *"höfer", "enter", "a", "enter")
+        await open_preview(pilot)
+        texts = await open_texts(pilot)
+        await pilot.press(*"Rechnung {period}")
+        await pilot.press("ctrl+q")
+        confirm = app.screen
+        assert isinstance(confirm, ConfirmScreen)
+        body = str(confirm.query_one("#confirm-body", Static).render())
+        assert "the invoice texts being edited" in body
+        await pilot.press("escape")
+        assert app.screen is texts and app.is_running
+        assert texts.query_one("#texts-invoice_title_template", Input).value == (
+            "Rechnung {period}"
+        )
+        await pilot.press("escape")  # cancelled: nothing left to lose
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+        assert not app.is_running
