@@ -2,8 +2,9 @@
 
 Grouping (g), rounding (r, R) and the client's invoice texts (x) rebuild the lines at once
 with timebill.core.invoicing.builder.build_plan (pure, no network); Enter edits a line; d
-chooses a new draft or one of the client's drafts; a reopens the assignments; c creates the draft in a worker that is never cancelled half-way (the action
-is disabled while it runs) and shows the marking of the entries as progress.
+chooses a new draft or one of the client's drafts; a reopens the assignments; c creates the
+draft in a worker that is never cancelled half-way (the action is disabled while it runs) and
+shows the marking of the entries as progress.
 
 In the month-end queue the preview can also be marked reviewed (v) for "create all".
 Dismisses with a PreviewOutcome, or None when the user goes back.
