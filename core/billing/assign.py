@@ -21,6 +21,14 @@ from timebill.core.text import clean
 
 T = TypeVar("T")
 
+# The client's invoice texts (timebill.core.invoicing.texts.TEMPLATES, but the lump sums' title).
+TEXT_SETTING_KEYS = (
+    "invoice_title_template",
+    "intro",
+    "note",
+    "title_template",
+    "description_template",
+)
 # Per-client settings the journal remembers (and the PlanOptions field each sets).
 CLIENT_SETTING_KEYS = (
     "grouping",
@@ -30,6 +38,7 @@ CLIENT_SETTING_KEYS = (
     "default_vat",
     "reverse_charge",
     "tax_rule",
+    *TEXT_SETTING_KEYS,
 )
 
 
@@ -207,6 +216,16 @@ def remember_client_options(
         client_id,
         {key: _plain(getattr(options, key)) for key in CLIENT_SETTING_KEYS},
     )
+
+
+def remember_client_texts(
+    journal: Journal, account: str, client_id: str, options: PlanOptions
+) -> None:
+    """Only the client's texts, its other remembered settings kept: texts saved in the app are
+    the user's explicit choice for this client, remembered whether or not a draft follows."""
+    stored = journal.client_settings(account, client_id)
+    stored.update({key: getattr(options, key) for key in TEXT_SETTING_KEYS})
+    journal.set_client_settings(account, client_id, stored)
 
 
 def _plain(value: Any) -> Any:

@@ -354,6 +354,10 @@ class BillingService:
         """The one place a client's options are remembered (after a create)."""
         assign.remember_client_options(self.journal, self.account, client_id, options)
 
+    def remember_texts(self, client_id: str, options: PlanOptions) -> None:
+        """The client's invoice texts alone, saved in the app (assign.remember_client_texts)."""
+        assign.remember_client_texts(self.journal, self.account, client_id, options)
+
     # -- resume and sync (timebill.core.billing.transaction) -------------------------------
     def unfinished(self) -> list[PlanRecord]:
         return self.journal.unfinished(self.account)

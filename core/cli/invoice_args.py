@@ -90,6 +90,7 @@ def add_commands(sub: argparse._SubParsersAction, common: argparse.ArgumentParse
         help="VAT treatment for this client instead of its Billomat tax rule (auto: the rule; "
         "remembered for the client)",
     )
+    add_text_flags(invoice)
     invoice.add_argument(
         "--allow-implausible",
         action="store_true",
@@ -125,6 +126,30 @@ def add_commands(sub: argparse._SubParsersAction, common: argparse.ArgumentParse
     )
     sync.add_argument("--yes", "-y", action="store_true", help="release without asking")
     add_abandon(sub, common)
+
+
+# --flag -> (PlanOptions field, help). The texts are templates (README: Invoice texts).
+TEXT_FLAGS = {
+    "--title": ("invoice_title_template", "the invoice title; '' for the default"),
+    "--intro": ("intro", "the text above the lines; '' for the Billomat account's"),
+    "--closing-note": (
+        "note",
+        "the text below the lines; '' for the Billomat account's (payment terms)",
+    ),
+    "--line-title": ("title_template", "each line's title, e.g. '{project}: {service}'"),
+    "--line-text": ("description_template", "each line's description (default '{notes}')"),
+}
+
+
+def add_text_flags(invoice: argparse.ArgumentParser) -> None:
+    texts = invoice.add_argument_group(
+        "invoice texts",
+        "Templates, remembered for the client. Invoice texts may use {period} {date} {start} "
+        "{end} {client} {customer}; lines also {service} {project} {user} {article} {note} "
+        "{hours}.",
+    )
+    for flag, (field, text) in TEXT_FLAGS.items():
+        texts.add_argument(flag, dest=field, metavar="TEXT", help=text)
 
 
 def add_abandon(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:  # type: ignore[type-arg]

@@ -1,5 +1,5 @@
 """`timebill invoice` flags turned into what the billing service takes: option overrides
-(`--group-by`, `--round`, `--rate`, `--vat` ...) and article choices (`--article`)."""
+(`--group-by`, `--round`, `--rate`, `--vat`, the texts ...) and article choices (`--article`)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ from decimal import Decimal
 from typing import Any
 
 from timebill.core.billing import assign
-from timebill.core.cli.invoice_args import MAX_RATE, parse_number
-from timebill.core.errors import UsageError
+from timebill.core.cli.invoice_args import MAX_RATE, TEXT_FLAGS, parse_number
+from timebill.core.errors import PlanError, UsageError
+from timebill.core.invoicing.texts import check_templates
 from timebill.core.models import Article, Service
 
 
@@ -23,6 +24,7 @@ def option_overrides(args: argparse.Namespace) -> dict[str, Any]:
         "round_per": args.round_per,
         "tax_rule": args.tax_rule.replace("-", "_") if args.tax_rule else None,
     }
+    flags.update(_texts(args))
     try:
         if args.rate is not None and args.rate.strip().lower() == "none":
             flags["rate_override"] = assign.CLEAR
@@ -33,6 +35,23 @@ def option_overrides(args: argparse.Namespace) -> dict[str, Any]:
             flags["reverse_charge"] = flags["default_vat"] == 0
     except ValueError as exc:
         raise UsageError(str(exc)) from None
+    return flags
+
+
+def _texts(args: argparse.Namespace) -> dict[str, Any]:
+    """--title, --intro ... as option overrides, each template checked here: a placeholder
+    that does not exist is a usage error before anything is read or created."""
+    flags: dict[str, Any] = {}
+    for flag, (field, _help) in TEXT_FLAGS.items():
+        value = getattr(args, field, None)
+        if value is None:
+            continue
+        try:
+            check_templates({field: value})
+        except PlanError as exc:
+            raise UsageError(f"{flag}: {exc}") from None
+        # An empty title is no title: back to the default, which fits the grouping.
+        flags[field] = assign.CLEAR if not value and field.endswith("title_template") else value
     return flags
 
 

@@ -53,6 +53,10 @@ def draft_total_line(number: str, before: Totals, after: Totals, currency: str) 
     )
 
 
+# How much of the invoice's title, intro and closing note the plan shows (on one line each).
+TEXT_WIDTH = 100
+
+
 def render_plan(plan: InvoicePlan, skipped: Sequence[SkippedEntry] = ()) -> str:
     cur = plan.currency
     rows = [
@@ -77,6 +81,16 @@ def render_plan(plan: InvoicePlan, skipped: Sequence[SkippedEntry] = ()) -> str:
         f"Draft for {one_line(plan.client_name or plan.client_id)} (Billomat client {plan.client_id})",
         f"Service period: {plan.service_start:%d.%m.%Y} – {plan.service_end:%d.%m.%Y}, "
         f"{len(plan.entry_ids)} entries, {len(plan.lines)} lines",
+        # The client's texts (empty intro/note: the Billomat account's own texts apply).
+        *(
+            f"{label}: {one_line(value, TEXT_WIDTH)}"
+            for label, value in (
+                ("Title", plan.title),
+                ("Intro", plan.intro),
+                ("Closing note", plan.note),
+            )
+            if value
+        ),
         "",
         table,
         "",

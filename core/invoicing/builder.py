@@ -25,6 +25,11 @@ Rules a reviewer should know (each guarded by tests/test_invoicing*.py):
 - clockodo lump sums become one line each (quantity lumpsum_quantity or 1, unit "Pauschale",
   unit_price = amount / quantity when that is exact in cents, else 1 × amount), always free
   text (article_id None) so an hourly article's values are never copied onto them.
+- Texts: the invoice title, intro and closing note and the line title and description are
+  templates (fields in timebill.core.invoicing.texts: LINE_FIELDS, INVOICE_FIELDS); an unknown
+  field is a PlanError naming it. Values are filled in once (braces in notes stay text), then
+  cleaned and cut to TITLE_MAX / DESCRIPTION_MAX; an empty intro or note leaves the Billomat
+  account's own text.
 - Lines are ordered by group (date for "entry"/"day", names otherwise), then article, rate;
   lump sums follow by date. Totals come from timebill.core.money, the rule the emulator shares.
 """
@@ -151,6 +156,8 @@ def build_plan(
     are billed; `in_progress` holds the ids of entries in unfinished journal plans."""
     options = options or PlanOptions()
     language = options.language
+    # A template the user wrote fails before anything else, whatever the entries.
+    text.check_templates(options.model_dump(include=set(text.TEMPLATES)))
     candidates, skipped = open_entries(
         entries,
         in_progress=in_progress,
@@ -186,7 +193,9 @@ def build_plan(
 
     tax = taxrule.decide(client, options.tax_rule, options.reverse_charge)
     net_gross: NetGross = client.net_gross if client else "NET"
-    lines = LineBuilder(assignments, options, tax=tax, net_gross=net_gross).lines(selected)
+    lines = LineBuilder(
+        assignments, options, tax=tax, net_gross=net_gross, client_name=client_name
+    ).lines(selected)
     start = min(entry.date for entry in selected)
     end = max(entry.date for entry in selected)
     plan_id = plan_id or uuid.uuid4().hex
@@ -223,19 +232,22 @@ def _assemble(
     net_gross: NetGross,
 ) -> InvoicePlan:
     language = options.language
+    period = text.format_range(start, end, language)
+    fields = {
+        "date": period,
+        "period": period,
+        "start": text.format_date(start, language),
+        "end": text.format_date(end, language),
+        "client": text.clean_text(client.name) if client else "",
+        "customer": customers,
+    }
     template = options.invoice_title_template or text.DEFAULT_INVOICE_TITLE[language]
-    title = text.render(
-        template,
-        {
-            "date": text.format_range(start, end, language),
-            "start": text.format_date(start, language),
-            "end": text.format_date(end, language),
-            "client": text.clean_text(client.name) if client else "",
-            "customer": customers,
-        },
-        text.INVOICE_FIELDS,
-        "invoice title",
-    )
+    title = text.render(template, fields, text.INVOICE_FIELDS, "invoice title")
+
+    def paragraphs(template: str, what: str) -> str:
+        rendered = text.render(template, fields, text.INVOICE_FIELDS, what)
+        return text.trim(text.clean_text(rendered, multiline=True), text.DESCRIPTION_MAX)
+
     summed = totals(lines, net_gross)
     return InvoicePlan(
         id=plan_id,
@@ -245,10 +257,11 @@ def _assemble(
         client_name=client.name if client else "",
         currency=options.currency or (client.currency_code if client else None) or "EUR",
         title=text.trim(text.clean_text(title), text.TITLE_MAX),
-        intro=options.intro,
+        # Empty: the Billomat account's own intro and closing note (payment terms) apply.
+        intro=paragraphs(options.intro, "intro"),
         # The tax note is not part of `note`: it is added to the draft's texts, whatever they
         # are (the account's payment terms, or the user's note), see timebill.core.billomat.
-        note=options.note.strip(),
+        note=paragraphs(options.note, "closing note"),
         service_start=start,
         service_end=end,
         lines=tuple(lines),

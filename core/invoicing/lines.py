@@ -70,6 +70,7 @@ class LineBuilder:
         *,
         tax: TaxDecision | None = None,
         net_gross: NetGross = "NET",
+        client_name: str = "",
     ) -> None:
         self.assignments = assignments
         self.options = options
@@ -86,6 +87,9 @@ class LineBuilder:
         text.check_template(title, text.LINE_FIELDS, "line title")
         text.check_template(options.description_template, text.LINE_FIELDS, "line description")
         text.check_template(options.lumpsum_title_template, text.LINE_FIELDS, "lump-sum title")
+        # {period}: the service period of all the entries on the invoice, set by `lines`.
+        self.period = ""
+        self.client_name = text.clean_text(client_name)
 
     @staticmethod
     def two_places(number: Decimal) -> Decimal:
@@ -153,6 +157,8 @@ class LineBuilder:
 
     def lines(self, entries: Iterable[TimeEntry]) -> list[InvoiceLine]:
         ordered = sorted(entries, key=_entry_order)
+        if ordered:
+            self.period = text.format_range(ordered[0].date, ordered[-1].date, self.language)
         times = [entry for entry in ordered if entry.kind == "time"]
         lumpsums = [entry for entry in ordered if entry.kind == "lumpsum"]
         return self._time_lines(times) + [self._lumpsum_line(entry) for entry in lumpsums]
@@ -233,18 +239,20 @@ class LineBuilder:
         language = self.language
         start = min(entry.date for entry in entries)
         end = max(entry.date for entry in entries)
+        notes = text.join_notes((entry.note for entry in entries), self.options.notes_separator)
         return {
             "service": text.names(entry.service_name for entry in entries),
             "project": text.names(entry.project_name for entry in entries),
             "customer": text.names(entry.customer_name for entry in entries),
+            "client": self.client_name,
             "user": text.names(entry.user_name for entry in entries),
             "article": text.clean_text(article.title) if article else "",
             "date": text.format_range(start, end, language),
             "start": text.format_date(start, language),
             "end": text.format_date(end, language),
-            "notes": text.join_notes(
-                (entry.note for entry in entries), self.options.notes_separator
-            ),
+            "period": self.period,
+            "notes": notes,
+            "note": notes,
         }
 
     def _texts(self, template: str, fields: dict[str, str], fallback: str) -> tuple[str, str]:

@@ -51,6 +51,7 @@ class PlanOptions(BaseModel):
     description_template: str = text.DEFAULT_DESCRIPTION
     lumpsum_title_template: str = text.DEFAULT_LUMPSUM_TITLE
     invoice_title_template: str | None = None
+    """None: "Invoice, service period {period}" in the plan's language."""
     notes_separator: str = "\n"
     default_unit: str = "Stunde"
     lumpsum_unit: str = "Pauschale"
@@ -65,7 +66,10 @@ class PlanOptions(BaseModel):
 
     include_non_billable: bool = False
     intro: str = ""
+    """The invoice's intro, a template like the invoice title; empty: the Billomat account's."""
     note: str = ""
+    """The closing note, a template like the invoice title; empty: the Billomat account's
+    (payment terms). A tax note is added after either."""
     currency: str | None = None
     """None: the Billomat client's currency, else EUR."""
 

@@ -24,12 +24,57 @@ DESCRIPTION_MAX = 4000
 ELLIPSIS = "…"
 
 # Fields a line template may use; the same names for every grouping (a field that does not
-# apply, e.g. {user} on a lump sum without a user, renders empty).
+# apply, e.g. {user} on a lump sum without a user, renders empty). {note} is {notes} by its
+# singular name; {period} is the whole invoice's service period, {date} the line's own days.
 LINE_FIELDS = frozenset(
-    {"service", "project", "customer", "user", "article", "date", "start", "end", "notes", "hours"}
+    {
+        "service",
+        "project",
+        "customer",
+        "client",
+        "user",
+        "article",
+        "date",
+        "start",
+        "end",
+        "period",
+        "notes",
+        "note",
+        "hours",
+    }
 )
-# Fields of the invoice title template.
-INVOICE_FIELDS = frozenset({"date", "start", "end", "client", "customer"})
+# Fields of the invoice's own texts (title, intro, closing note); {date} is {period}. Each is
+# a line field too.
+INVOICE_FIELDS = frozenset({"date", "period", "start", "end", "client", "customer"})
+
+# The texts a user sets per client: PlanOptions field -> (its fields, its name in a message).
+TEMPLATES: Mapping[str, tuple[frozenset[str], str]] = {
+    "invoice_title_template": (INVOICE_FIELDS, "invoice title"),
+    "intro": (INVOICE_FIELDS, "intro"),
+    "note": (INVOICE_FIELDS, "closing note"),
+    "title_template": (LINE_FIELDS, "line title"),
+    "description_template": (LINE_FIELDS, "line description"),
+    "lumpsum_title_template": (LINE_FIELDS, "lump-sum title"),
+}
+
+
+class TemplateError(PlanError):
+    """A template a user wrote cannot render: `field` is the unknown placeholder (None: the
+    braces do not pair up, or a field carries a format), `allowed` the placeholders it may use."""
+
+    def __init__(
+        self, message: str, *, what: str, field: str | None, allowed: frozenset[str]
+    ) -> None:
+        super().__init__(message)
+        self.what = what
+        self.field = field
+        self.allowed = allowed
+
+
+def placeholders(allowed: frozenset[str]) -> str:
+    """`allowed` as a user types them: "{customer}, {date}, ..."."""
+    return ", ".join("{" + name + "}" for name in sorted(allowed))
+
 
 DEFAULT_TITLES: Mapping[Language, Mapping[Grouping, str]] = {
     "de": {
@@ -52,8 +97,8 @@ DEFAULT_TITLES: Mapping[Language, Mapping[Grouping, str]] = {
 DEFAULT_DESCRIPTION = "{notes}"
 DEFAULT_LUMPSUM_TITLE = "{service}"
 DEFAULT_INVOICE_TITLE: Mapping[Language, str] = {
-    "de": "Rechnung Leistungszeitraum {date}",
-    "en": "Invoice, service period {date}",
+    "de": "Rechnung Leistungszeitraum {period}",
+    "en": "Invoice, service period {period}",
 }
 # The title when a template renders empty (an entry without service or project name).
 FALLBACK_TITLE: Mapping[Language, str] = {"de": "Leistungen", "en": "Services"}
@@ -95,20 +140,48 @@ def join_notes(notes: Iterable[str], separator: str) -> str:
 
 
 def check_template(template: str, allowed: frozenset[str], what: str) -> None:
-    """Refuse a template with unknown, positional or attribute fields before anything renders."""
+    """Refuse a template with unknown, positional or attribute fields, or fields with a format
+    or conversion (a format could be filled from a note), before anything renders."""
     try:
         parsed = list(string.Formatter().parse(template))
     except ValueError as exc:
-        raise PlanError(f"The {what} template {template!r} is not valid: {exc}.") from None
-    for _literal, field, _spec, _conversion in parsed:
+        raise TemplateError(
+            f"The {what} template {template!r} is not valid: {exc}; "
+            "write {{ and }} for a brace that is text.",
+            what=what,
+            field=None,
+            allowed=allowed,
+        ) from None
+    for _literal, field, spec, conversion in parsed:
         if field is None:
             continue
         if field not in allowed:
-            names = ", ".join("{" + name + "}" for name in sorted(allowed))
             shown = "{" + field + "}"
-            raise PlanError(
-                f"The {what} template uses {shown}, which is not a field. Use one of: {names}."
+            raise TemplateError(
+                f"The {what} template uses {shown}, which is not a field. "
+                f"Use one of: {placeholders(allowed)}.",
+                what=what,
+                field=field,
+                allowed=allowed,
             )
+        if spec or conversion:
+            suffix = (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "")
+            shown = "{" + field + suffix + "}"
+            raise TemplateError(
+                f"The {what} template uses {shown}: a field takes no format; "
+                f"write it as {{{field}}}.",
+                what=what,
+                field=None,
+                allowed=allowed,
+            )
+
+
+def check_templates(values: Mapping[str, str | None]) -> None:
+    """Check each of the user's texts in `values` (PlanOptions field names, see TEMPLATES)."""
+    for name, template in values.items():
+        if template and name in TEMPLATES:
+            allowed, what = TEMPLATES[name]
+            check_template(template, allowed, what)
 
 
 def render(template: str, values: Mapping[str, str], allowed: frozenset[str], what: str) -> str:

@@ -1,9 +1,10 @@
 """Preview: the invoice plan for one Billomat client, as it will be created.
 
-Grouping (g) and rounding (r, R) rebuild the lines at once with timebill.core.invoicing.builder.build_plan (pure,
-no network); Enter edits a line; d chooses a new draft or one of the client's drafts; a reopens
-the assignments; c creates the draft in a worker that is never cancelled half-way (the action
-is disabled while it runs) and shows the marking of the entries as progress.
+Grouping (g), rounding (r, R) and the client's invoice texts (x) rebuild the lines at once
+with timebill.core.invoicing.builder.build_plan (pure, no network); Enter edits a line; d
+chooses a new draft or one of the client's drafts; a reopens the assignments; c creates the
+draft in a worker that is never cancelled half-way (the action is disabled while it runs) and
+shows the marking of the entries as progress.
 
 In the month-end queue the preview can also be marked reviewed (v) for "create all".
 Dismisses with a PreviewOutcome, or None when the user goes back.
@@ -89,6 +90,12 @@ STRINGS = {
     "key.preview.edit_line": {"en": "Edit", "de": "Ändern"},
     "key.preview.target": {"en": "Draft", "de": "Entwurf"},
     "key.preview.assign": {"en": "Assign", "de": "Zuordnen"},
+    "key.preview.texts": {"en": "Texts", "de": "Texte"},
+    "preview.texts_saved": {
+        "en": "Texts saved for {client}; they apply to its next invoices too.",
+        "de": "Texte für {client} gespeichert; sie gelten auch für die nächsten Rechnungen.",
+    },
+    "preview.texts_title": {"en": "Invoice title: {title}", "de": "Rechnungstitel: {title}"},
     "key.preview.create": {"en": "Create", "de": "Anlegen"},
     "key.preview.review": {"en": "Reviewed", "de": "Geprüft"},
     "key.preview.back": {"en": "Back", "de": "Zurück"},
@@ -155,6 +162,7 @@ class PreviewScreen(Screen[PreviewOutcome | None]):
         Binding("t", "tax_rule", "key.preview.tax_rule", id="preview.tax_rule", show=False),
         Binding("d", "target", "key.preview.target", id="preview.target", show=False),
         Binding("a", "assign", "key.preview.assign", id="preview.assign"),
+        Binding("x", "texts", "key.preview.texts", id="preview.texts"),
         Binding("e", "edit_line", "key.preview.edit_line", id="preview.edit_line", show=False),
         Binding("escape", "back", "key.preview.back", id="preview.back", show=False),
     ]
@@ -407,6 +415,25 @@ class PreviewScreen(Screen[PreviewOutcome | None]):
             ),
             assigned,
         )
+
+    def action_texts(self) -> None:
+        """The client's invoice texts: saved ones are remembered for the client at once (an
+        explicit choice, kept even if no draft follows), and the lines are built anew."""
+        from timebill.tui.screens.texts import TextsScreen
+
+        def saved(options: PlanOptions | None) -> None:
+            if options is None or self.creating:
+                return
+            self.options = options
+            self.service.remember_texts(self.client_id, options)
+            self.rebuild()
+            # The lines show their new texts; the invoice's title is seen nowhere else.
+            message = t("preview.texts_saved", client=one_line(self.client_name))
+            if self.plan is not None:
+                message += "\n" + t("preview.texts_title", title=one_line(self.plan.title))
+            self.notify(message, timeout=6, markup=False)
+
+        self.app.push_screen(TextsScreen(self.options, one_line(self.client_name)), saved)
 
     def _reassigned(self, assignments: Assignments) -> None:
         self.assignments = assignments
