@@ -285,9 +285,14 @@ class BillingService:
         try:
             invoice = await billomat.invoice(invoice_id)
         except NotFoundError:
-            raise TargetError(
-                f"Billomat has no invoice {invoice_id} (deleted?); nothing created."
-            ) from None
+            # Only Billomat's own 404 says there is no such invoice; a proxy's page or an
+            # unknown account raises here (a failing service, not a wrong id).
+            gone = await billomat.invoice_gone(invoice_id)
+            if gone:
+                raise TargetError(
+                    f"Billomat has no invoice {invoice_id} (deleted?); nothing created."
+                ) from None
+            invoice = await billomat.invoice(invoice_id)  # it answered this time
         if invoice.status != "DRAFT":
             raise TargetError(
                 f"Invoice {invoice_id} is not a draft any more (status {invoice.status}): "
