@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from timebill.core.billing import assign, drafts, planlock, sync, transaction
 from timebill.core.billing.catalog import Catalog, read_catalog, services_of
-from timebill.core.billing.drafts import SweepAction
+from timebill.core.billing.drafts import RecentDrafts, SweepAction
 from timebill.core.billing.freshness import PlanChangedError
 from timebill.core.billing.journal import EntriesInProgressError, Journal, PlanRecord
 from timebill.core.billing.outcomes import (
@@ -316,11 +316,13 @@ class BillingService:
         into: DraftTarget | str | None = None,
         progress: Progress | None = None,
         entries: Iterable[TimeEntry] | None = None,
+        recent: RecentDrafts | None = None,
     ) -> Created:
         """Create the draft (or fill the draft `into`, checked first unless already a
         DraftTarget) and mark the entries; the client's options are remembered for next time
         once the journal holds the plan. `entries`: the entries as the preview showed them,
-        read again from the tracker right before the draft is created."""
+        read again from the tracker right before the draft is created. `recent`: one
+        RecentDrafts for the drafts of a run (a month-end), so each reads the drafts once."""
         target = into
         if isinstance(into, str):
             try:
@@ -339,6 +341,7 @@ class BillingService:
                 into_draft=target.invoice_id if isinstance(target, DraftTarget) else None,
                 progress=progress,
                 entries=entries,
+                recent=recent,
             )
         except PlanChangedError as exc:
             return Created("changed", error=str(exc), changes=exc.changes)
