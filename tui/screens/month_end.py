@@ -218,7 +218,8 @@ class MonthEndScreen(Screen[bool]):
     def action_reload(self) -> None:
         self.query_one("#month-end-detail", Static).update(Text(t("month_end.loading")))
         self.load()
-        self.query_one(DeletedDrafts).check()
+        if not self.busy:  # "create reviewed" sweeps when it ends: not two sweeps at once
+            self.query_one(DeletedDrafts).check()
 
     @work(exclusive=True, group="month-end-load", exit_on_error=False)
     async def load(self) -> None:
