@@ -36,6 +36,10 @@ class AbandonResult:
         return not self.failed
 
 
+class UnknownPlanError(TimebillError):
+    """No plan, or several, has the id given (the CLI: bad usage)."""
+
+
 def find_plan(journal: Journal, ref: str) -> PlanRecord:
     """A plan by its id or a unique prefix of it (the CLI shows 8 characters)."""
     ref = ref.strip()
@@ -43,8 +47,9 @@ def find_plan(journal: Journal, ref: str) -> PlanRecord:
         p for p in journal.plans() if p.id == ref or (len(ref) >= 4 and p.id.startswith(ref))
     ]
     if len(matches) != 1:
-        raise TimebillError(
-            f"No plan {ref!r} in the journal."
+        raise UnknownPlanError(
+            f"No plan {ref!r} in the journal"
+            + (" (give at least 4 characters of its id)." if len(ref) < 4 else ".")
             if not matches
             else f"{ref!r} names {len(matches)} plans; give more of the id."
         )

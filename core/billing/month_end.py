@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Any, Literal, Protocol
 
 from timebill.core.billing.catalog import customers_of, services_of
+from timebill.core.billing.drafts import RecentDrafts
 from timebill.core.billing.outcomes import Created
 from timebill.core.billing.service import BillingService
 from timebill.core.billing.transaction import BillingResult
@@ -216,6 +217,7 @@ async def create_rows(
     fails is marked failed and the others go on. A created row's customers are remembered
     for its client. `entries` as shown: each plan's are read again before its draft."""
     outcomes: list[Created] = []
+    recent = RecentDrafts()
     for number, row in enumerate(rows, start=1):
         reviewed = row.reviewed
         plan = reviewed.plan if reviewed is not None else row.plan
@@ -239,6 +241,7 @@ async def create_rows(
             into=reviewed.into_draft if reviewed is not None else None,
             progress=progress,
             entries=entries,
+            recent=recent,
         )
         row.result = outcome.result
         if outcome.created:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from timebill.core.billing import assign, drafts, planlock, sync, transaction
 from timebill.core.billing.catalog import Catalog, read_catalog, services_of
-from timebill.core.billing.drafts import SweepAction
+from timebill.core.billing.drafts import RecentDrafts, SweepAction
 from timebill.core.billing.freshness import PlanChangedError
 from timebill.core.billing.journal import EntriesInProgressError, Journal, PlanRecord
 from timebill.core.billing.outcomes import (
@@ -285,9 +285,14 @@ class BillingService:
         try:
             invoice = await billomat.invoice(invoice_id)
         except NotFoundError:
-            raise TargetError(
-                f"Billomat has no invoice {invoice_id} (deleted?); nothing created."
-            ) from None
+            # Only Billomat's own 404 says there is no such invoice; a proxy's page or an
+            # unknown account raises here (a failing service, not a wrong id).
+            gone = await billomat.invoice_gone(invoice_id)
+            if gone:
+                raise TargetError(
+                    f"Billomat has no invoice {invoice_id} (deleted?); nothing created."
+                ) from None
+            invoice = await billomat.invoice(invoice_id)  # it answered this time
         if invoice.status != "DRAFT":
             raise TargetError(
                 f"Invoice {invoice_id} is not a draft any more (status {invoice.status}): "
@@ -311,11 +316,13 @@ class BillingService:
         into: DraftTarget | str | None = None,
         progress: Progress | None = None,
         entries: Iterable[TimeEntry] | None = None,
+        recent: RecentDrafts | None = None,
     ) -> Created:
         """Create the draft (or fill the draft `into`, checked first unless already a
         DraftTarget) and mark the entries; the client's options are remembered for next time
         once the journal holds the plan. `entries`: the entries as the preview showed them,
-        read again from the tracker right before the draft is created."""
+        read again from the tracker right before the draft is created. `recent`: one
+        RecentDrafts for the drafts of a run (a month-end), so each reads the drafts once."""
         target = into
         if isinstance(into, str):
             try:
@@ -334,6 +341,7 @@ class BillingService:
                 into_draft=target.invoice_id if isinstance(target, DraftTarget) else None,
                 progress=progress,
                 entries=entries,
+                recent=recent,
             )
         except PlanChangedError as exc:
             return Created("changed", error=str(exc), changes=exc.changes)

@@ -118,9 +118,11 @@ async def create_invoice(
     into_draft: str | None = None,
     progress: Progress | None = None,
     entries: Iterable[TimeEntry] | None = None,
+    recent: drafts.RecentDrafts | None = None,
 ) -> BillingResult:
     """Record, check, create, mark, finish. `entries`: the entries as the preview showed them
     (their minutes, rates and customers are checked again right before the draft is created).
+    `recent`: the drafts as this run last read them (drafts.RecentDrafts); None: read afresh.
 
     Raises EntriesInProgressError before anything is sent when an entry is already held by
     another plan (this or another timebill session), and PlanChangedError (the plan given up,
@@ -142,6 +144,7 @@ async def create_invoice(
             journal=journal,
             progress=progress,
             first_run=True,
+            recent=recent,
         )
 
 
@@ -186,6 +189,7 @@ async def _finish_claimed(
     journal: Journal,
     progress: Progress | None,
     first_run: bool,
+    recent: drafts.RecentDrafts | None = None,
 ) -> BillingResult:
     try:
         result = await _finish(
@@ -195,6 +199,7 @@ async def _finish_claimed(
             journal=journal,
             progress=progress,
             first_run=first_run,
+            recent=recent or drafts.RecentDrafts(),
         )
     except PlanChangedError:
         planlock.forget(journal.path, record.id)
@@ -212,6 +217,7 @@ async def _finish(
     journal: Journal,
     progress: Progress | None,
     first_run: bool,
+    recent: drafts.RecentDrafts,
 ) -> BillingResult:
     check_account(record, billomat)
     current_account = billomat_account(billomat)
@@ -221,7 +227,7 @@ async def _finish(
     if record.state == "pending":
         try:
             invoice, found_existing = await _draft(
-                record, source, billomat, journal, first_run=first_run
+                record, source, billomat, journal, first_run=first_run, recent=recent
             )
         except _Waiting as wait:
             return BillingResult(
@@ -255,7 +261,7 @@ async def _finish(
         return BillingResult(record.id, record.state, record.invoice_id, record.invoice_number)
 
     if not record.into_draft and not record.marked_ids:
-        await _settle_race(record, billomat, journal)
+        await _settle_race(record, billomat, journal, recent)
 
     marked, failed = await _mark(record, source, journal, progress)
     gone: tuple[str, ...] = ()
@@ -345,6 +351,7 @@ async def _draft(
     journal: Journal,
     *,
     first_run: bool,
+    recent: drafts.RecentDrafts,
 ) -> tuple[Invoice, bool]:
     plan = record.plan
     if record.into_draft:
@@ -356,7 +363,7 @@ async def _draft(
         until = _still_landing(record, set())
         if until is not None:
             raise _Waiting(record, until)
-    await _ready(record, source, billomat)
+    await _ready(record, source, billomat, recent)
     journal.record_attempt(record.id, record.marker)
     try:
         invoice = await billomat.create_draft(
@@ -403,21 +410,32 @@ async def _lookup(record: PlanRecord, billomat: BillomatApi) -> Invoice | None:
     return copies[0].model_copy(update={"customfield": tag})
 
 
-async def _ready(record: PlanRecord, source: TimeSource, billomat: BillomatApi) -> None:
-    """Right before anything is created: the entries as planned, on no other live draft."""
+async def _ready(
+    record: PlanRecord,
+    source: TimeSource,
+    billomat: BillomatApi,
+    recent: drafts.RecentDrafts | None = None,
+) -> None:
+    """Right before anything is created: the entries as planned, on no other live draft. A new
+    draft may go by the run's last reading of the drafts (`recent`): the look after creating
+    it reads them afresh. Lines for an existing draft get no look after: they read afresh."""
     plan = record.plan
     changes = await freshness.changes(
         source, record.entry_ids, record.snapshots, plan.service_start, plan.service_end
     )
-    changes += drafts.as_changes(drafts.conflicts(record, await billomat.drafts()))
+    live = await (recent.recent(billomat) if recent is not None else billomat.drafts())
+    changes += drafts.as_changes(drafts.conflicts(record, live))
     if changes:
         raise PlanChangedError(changes, record.id)
 
 
-async def _settle_race(record: PlanRecord, billomat: BillomatApi, journal: Journal) -> None:
+async def _settle_race(
+    record: PlanRecord, billomat: BillomatApi, journal: Journal, recent: drafts.RecentDrafts
+) -> None:
     """After creating, before marking: another install may have created a draft holding the
-    same entries meanwhile. The older draft wins; if that is not ours, ours is deleted."""
-    lost = drafts.lost_race(record, await billomat.drafts())
+    same entries meanwhile. The older draft wins; if that is not ours, ours is deleted. Always
+    read afresh: this look alone keeps two installs from both billing an entry."""
+    lost = drafts.lost_race(record, await recent.read(billomat))
     if not lost:
         return
     changes = drafts.as_changes(lost)
@@ -433,6 +451,7 @@ async def _settle_race(record: PlanRecord, billomat: BillomatApi, journal: Journ
             f"({exc}). Nothing was marked billed; `timebill resume` tries again.",
             record.id,
         ) from None
+    recent.deleted(record.invoice_id)
     journal.record_abandoned(record.id, "lost to an older draft of another timebill install")
     raise PlanChangedError(changes, record.id)
 

@@ -3,7 +3,7 @@
 The draft (or, for `--into-draft` plans, the plan's lines in it) is deleted or kept as chosen,
 and exactly the entries the plan marked billed are released in the tracker
 (timebill.core.billing.abandon). Exit codes: 0 abandoned, 1 failed (the plan stays as it was,
-or the message says what is left), 5 not confirmed.
+or the message says what is left), 2 no plan has that id, 5 not confirmed.
 """
 
 from __future__ import annotations
@@ -12,10 +12,11 @@ import argparse
 import asyncio
 from typing import Any
 
-from timebill.core.billing.abandon import abandon, find_plan
+from timebill.core.billing.abandon import UnknownPlanError, abandon, find_plan
 from timebill.core.billing.journal import Journal
 from timebill.core.cli.invoice import EXIT_DECLINED, EXIT_FAILED, EXIT_OK, Ask, ask_stdin, say, warn
 from timebill.core.connect import open_billomat, open_journal, open_source
+from timebill.core.errors import UsageError
 from timebill.core.text import one_line
 
 
@@ -25,7 +26,12 @@ def run(settings: Any, args: argparse.Namespace, ask: Ask = ask_stdin) -> int:
 
 
 async def _abandon(settings: Any, args: argparse.Namespace, journal: Journal, ask: Ask) -> int:
-    record = find_plan(journal, args.plan)
+    try:
+        record = find_plan(journal, args.plan)
+    except UnknownPlanError as exc:
+        raise UsageError(
+            f"{exc} `timebill sync` lists the unfinished plans with their ids."
+        ) from None
     plan = record.plan
     draft = record.into_draft or record.invoice_id or "not created (or not known)"
     say(

@@ -18,7 +18,7 @@ import datetime as dt
 from collections import Counter
 from typing import Any
 
-from timebill.core.billing.outcomes import Created, NoClient, NothingToBill
+from timebill.core.billing.outcomes import Created, NoClient, NothingToBill, TargetError
 from timebill.core.billing.service import BillingService
 from timebill.core.billomat.links import invoice_url
 from timebill.core.cli.console import (
@@ -86,6 +86,8 @@ async def _invoice(service: BillingService, args: argparse.Namespace, ask: Ask) 
             source.entries(start, end, customer_id=customer.id),
             service.load_catalog(billomat, include_archived=True),
         )
+        if args.client and catalog.client(args.client.strip()) is None:
+            raise UsageError(unknown_client(service, args.client.strip(), customer.name))
         planned = service.plan_customer(
             entries,
             customer,
@@ -145,12 +147,16 @@ async def _invoice(service: BillingService, args: argparse.Namespace, ask: Ask) 
                 f"Service {clean(name)} ({service_id}) has no Billomat article: free-text line at {rate}."
             )
         plan = planned.result.plan
+        target = None
+        if args.into_draft:
+            try:
+                target = await service.check_target(billomat, args.into_draft, plan.client_id)
+            except TargetError as exc:  # the id typed cannot take this plan: bad usage
+                raise UsageError(str(exc)) from None
         # The period as resolved from what was typed (01.11.26 is 2026).
         say(f"Period: {period_text(start, end)}")
         say(render_plan(plan, planned.result.skipped))
-        target = None
-        if args.into_draft:
-            target = await service.check_target(billomat, args.into_draft, plan.client_id)
+        if target is not None:
             _, before, after = await billomat.draft_totals(target.invoice_id, plan.lines)
             number = target.invoice.invoice_number or target.invoice_id
             say(draft_total_line(number, before, after, plan.currency))
@@ -190,6 +196,22 @@ async def _invoice(service: BillingService, args: argparse.Namespace, ask: Ask) 
                 f"gross {money(now.total_gross, plan.currency)}, service period {now.supply_date}."
             )
         return code
+
+
+def unknown_client(service: BillingService, client_id: str, customer_name: str) -> str:
+    """`--client ID` names no Billomat client (archived ones count): the clients named like the
+    customer, so the right id is at hand."""
+    similar = ", ".join(f"{clean(c.name)} ({c.id})" for c in service.similar_clients(customer_name))
+    return (
+        f"--client {client_id}: Billomat has no client with this id"
+        + (
+            f"; clients named like {clean(customer_name)}: {similar}"
+            if similar
+            else f" nor one named like {clean(customer_name)}; check the id in Billomat, or "
+            "pass --create-client instead"
+        )
+        + ". Nothing created."
+    )
 
 
 def no_client(planned: NoClient) -> str:

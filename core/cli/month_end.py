@@ -12,6 +12,7 @@ import asyncio
 import datetime as dt
 from typing import Any
 
+from timebill.core.billing.drafts import RecentDrafts
 from timebill.core.billing.month_end import month_end_queue
 from timebill.core.billing.service import BillingService
 from timebill.core.cli.console import (
@@ -92,6 +93,7 @@ async def month_end(
     say(f"Month-end run {start:%d.%m.%Y} – {end:%d.%m.%Y}: {len(plans)} drafts to create.\n")
     codes: list[int] = []
     created = 0
+    recent = RecentDrafts()  # each draft reads the account's drafts once, not twice
     for number, row in enumerate(plans, start=1):
         plan, options = row.plan, row.options
         assert plan is not None and options is not None
@@ -111,7 +113,13 @@ async def month_end(
             codes.append(EXIT_DECLINED)
             continue
         outcome = await service.create(
-            plan, options, source=source, billomat=billomat, progress=show_progress, entries=entries
+            plan,
+            options,
+            source=source,
+            billomat=billomat,
+            progress=show_progress,
+            entries=entries,
+            recent=recent,
         )
         if outcome.kind == "changed":
             warn("  " + changed_text(outcome.changes).replace("\n", "\n  ") + "\n")

@@ -82,6 +82,11 @@ def test_exit_2_bad_usage(env: BillingEnv) -> None:
     assert bad_date.code == 2 and "is not a valid date" in bad_date.err
     article = env.run("invoice", "--customer", "Weiß", *OCTOBER, "--article", "901", "--yes")
     assert article.code == 2 and "expected SERVICE=ARTICLE_ID" in article.err
+    # Ids typed that name nothing (more in test_unknown_ids.py).
+    client = env.run("invoice", "--customer", "Weiß", *OCTOBER, "--client", "999999", "--yes")
+    assert client.code == 2 and "Billomat has no client with this id" in client.err
+    plan = env.run("abandon", "deadbeef", "--keep-draft", "--yes")
+    assert plan.code == 2 and "No plan 'deadbeef'" in plan.err
     month_end = env.run("invoice", "--all-customers", *OCTOBER, "--client", "812301")
     assert month_end.code == 2 and "use it with --customer" in month_end.err
     # argparse's own refusals (an unknown choice) are bad usage too.

@@ -182,7 +182,7 @@ def test_lines_are_refused_for_a_draft_of_another_client(
         run = env.run(
             "invoice", "--customer", "müller", *OCTOBER, "--into-draft", GRUENWALD_DRAFT, "--yes"
         )
-        assert run.code == 1
+        assert run.code == 2  # the id typed names no draft of this client: bad usage
         assert "not a draft of this client" in run.err
         preview = env.run(
             "invoice",
@@ -193,7 +193,7 @@ def test_lines_are_refused_for_a_draft_of_another_client(
             GRUENWALD_DRAFT,
             "--dry-run",
         )
-        assert preview.code == 1 and "not a draft of this client" in preview.err
+        assert preview.code == 2 and "not a draft of this client" in preview.err
         assert env.invoices() == invoices
         assert env.entries() == entries
 

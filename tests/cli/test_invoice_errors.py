@@ -54,9 +54,18 @@ def test_customer_without_any_billomat_client(env: BillingEnv) -> None:
 
 
 def test_unknown_billomat_client_id(env: BillingEnv) -> None:
+    # A wrong id typed on the command line is bad usage, told in one line.
     run = refused(env, "--customer", "Brückner", *OCTOBER, "--client", "999999")
-    assert run.code == EXIT_FAILED
-    assert "Billomat has no client with id 999999" in run.err
+    assert run.code == EXIT_USAGE
+    assert run.err == (
+        "timebill: --client 999999: Billomat has no client with this id nor one named like "
+        "Brückner Maschinenbau GmbH; check the id in Billomat, or pass --create-client "
+        "instead. Nothing created.\n"
+    )
+    # With clients named like the customer, their ids are at hand.
+    near = refused(env, "--customer", "Höfer", *OCTOBER, "--client", "999999")
+    assert near.code == EXIT_USAGE
+    assert f"clients named like Höfer Logistik AG: Hoefer Logistik AG ({HOEFER})." in near.err
 
 
 def test_period_without_billable_entries(env: BillingEnv) -> None:

@@ -55,8 +55,13 @@ def test_month_end_creates_one_draft_per_client_and_sync_releases_a_deleted_one(
         skipped = set(wanted) - set(assigned)
         assert skipped == {"Höfer Logistik AG", "Brückner Maschinenbau GmbH"}
         before, invoices = env.entries(), len(env.invoices())
+        listings = env.server.requests[("billomat", "GET", "/api/invoices")]
 
         run = env.run("invoice", "--all-customers", *OCTOBER, "--yes")
+        # The account's drafts are read by the sweep, before the first draft, and after each
+        # draft (the look before the next one goes by that reading): not twice per draft.
+        listed = env.server.requests[("billomat", "GET", "/api/invoices")] - listings
+        assert listed == 2 + len(assigned), listed
         # Customers without a client are skipped and named: finished, but not clean (exit 7).
         assert run.code == 7, run.text
         for name in skipped:

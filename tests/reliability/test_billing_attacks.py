@@ -31,10 +31,10 @@ from typing import Any
 import httpx
 import pytest
 import timebill.core.http
-from billing_env import GRUENWALD, Run
+from billing_env import GRUENWALD, MUELLER, Run
 from reliability_support import WAIT, Env, Gate, module_env
 from timebill.core.billing import transaction
-from timebill.core.billing.markers import marker_of, read_tag
+from timebill.core.billing.markers import draft_tag, marker_of, read_tag
 from timebill.core.errors import TimebillError
 from timebill.core.settings.model import load_settings, save_settings
 
@@ -450,6 +450,68 @@ def test_second_install_sees_the_first_ones_draft_before_marking(
         rule.release.set()
     out, err = first.communicate(timeout=WAIT)
     assert first.returncode == 0, out + err
+    held(env)
+
+
+def test_a_draft_made_between_two_drafts_of_a_month_end_run_keeps_its_entries(env: Env) -> None:
+    """A month-end run reads the account's drafts once per draft: the look before creating the
+    next draft may go by the reading taken after the previous one. Another install's draft made
+    in between is then first seen after creating; it is older, so the run deletes its own."""
+    day, first_ids = fresh_entries(env, "Müller")
+    second_ids = [
+        env.add_entry(day, model, f"{env.token(env.tracker)} {what}", hour=13 + n)
+        for n, (model, what) in enumerate(
+            zip(env.models("Grünwald")[:2], ("Entwurf", "Plan"), strict=True)
+        )
+    ]
+    # The first plan's first marking request waits: its drafts were read, the next's are not.
+    marking = ("PATCH", "/time_entries/") if env.tracker == "mite" else ("PUT", "/api/v2/")
+    gate = Gate(env.tracker, *marking)
+    env.traffic.gates.append(gate)
+    deleted = env.server.count("billomat", "DELETE", "/api/invoices/")
+    run = env.billing.spawn("invoice", "--all-customers", "--from", str(day), "--to", str(day),
+                            "--yes")  # fmt: skip
+    try:
+        assert gate.arrived.wait(WAIT), "the first plan never marked its entries"
+        [first] = env.billing.plans("created")
+        mine = set(first.entry_ids)
+        assert mine in (set(first_ids), set(second_ids))
+        theirs = [i for i in (*first_ids, *second_ids) if i not in mine]
+        # Install B creates its draft for the other customer's entries right now.
+        tokens = {entry_id: token for token, entry_id in env.created.items()}
+        tag = draft_tag("timebill:install-b-plan", first.account, theirs)
+        other = billomat_api(env, "POST", "/api/invoices", {"invoice": {
+            "client_id": GRUENWALD if mine == set(first_ids) else MUELLER,
+            "invoice-items": {"invoice-item": [
+                {"title": "B", "description": tokens[i], "quantity": 1, "unit_price": 1}
+                for i in theirs
+            ]},
+        }}).json()["invoice"]  # fmt: skip
+        billomat_api(
+            env,
+            "PUT",
+            f"/api/invoices/{other['id']}/customfield",
+            {"invoice": {"customfield": tag}},
+        ).raise_for_status()
+    finally:
+        gate.release.set()
+        env.traffic.gates.remove(gate)
+    out, err = run.communicate(timeout=WAIT)
+    assert run.returncode == 6, out + err
+    assert f"already on draft {other['invoice_number'] or other['id']} (id {other['id']})" in (
+        err.decode()
+    )
+    live = [
+        i["id"]
+        for i in env.server.billomat.invoices()
+        if (t := read_tag(i["customfield"])) and set(theirs) & t.entry_ids
+    ]
+    assert live == [other["id"]]
+    # The run went by its earlier reading, created its draft, saw B's and deleted its own.
+    assert env.server.count("billomat", "DELETE", "/api/invoices/") == deleted + 1
+    assert {p.state for p in env.billing.plans() if set(theirs) & set(p.entry_ids)} == {"abandoned"}
+    for entry_id in theirs:  # install B marks its entries: each on exactly one draft
+        tracker_edit(env, entry_id, "bill")
     held(env)
 
 

@@ -1,13 +1,17 @@
 """The month-end screen against the sandbox: the queue of customers, creating all reviewed
 plans at once, walking the queue (preview, confirm, next), assigning a customer without client,
-and releasing the entries of a draft that was deleted in Billomat."""
+releasing the entries of a draft that was deleted in Billomat, and late copies of drafts
+removed (and said) when the screen opens and after creating."""
 
 from __future__ import annotations
 
+import asyncio
 from decimal import Decimal
 from typing import Any
 
+import httpx
 import pytest
+from entries_env import Notifications
 from flow_support import FlowApp, errors, load_entries, make_settings, settle
 from textual.widgets import DataTable
 from timebill.core.billing.journal import Journal
@@ -15,6 +19,7 @@ from timebill.core.connect import open_billomat
 from timebill.core.money import gross_unit_price
 from timebill.core.sandbox import SandboxServer
 from timebill.core.settings.paths import journal_file
+from timebill.tui.main import main as cli
 from timebill.tui.screens.assign import AssignScreen
 from timebill.tui.screens.done import DoneScreen
 from timebill.tui.screens.month_end import MonthEndScreen
@@ -190,3 +195,71 @@ async def test_deleted_draft_offers_to_release_its_entries(
     with Journal(journal_file()) as journal:
         states = {r.invoice_id: r.state for r in journal.plans()}
     assert states[invoice_id] == "released"
+
+
+def plant_late_copy(sandbox: SandboxServer, draft_id: str) -> dict[str, Any]:
+    """A create request that landed late: a second draft carrying the draft's marker."""
+    creds = sandbox.credentials()["billomat"]
+    original = next(i for i in sandbox.billomat.invoices() if i["id"] == draft_id)
+
+    def call(method: str, path: str, body: dict[str, Any]) -> Any:
+        response = httpx.request(
+            method,
+            f"{creds['base_url']}/api/{path}",
+            headers={"X-BillomatApiKey": creds["api_key"]},
+            json=body,
+        )
+        response.raise_for_status()
+        return response.json()
+
+    copy = call("POST", "invoices", {"invoice": {"client_id": original["client_id"]}})["invoice"]
+    call(
+        "PUT",
+        f"invoices/{copy['id']}/customfield",
+        {"invoice": {"customfield": original["customfield"]}},
+    )
+    return copy
+
+
+async def test_late_copies_are_removed_and_said_before_and_after_creating(
+    sandbox: SandboxServer, settings: Any
+) -> None:
+    args = ["invoice", "--customer", "Weiß", "--from", "2026-10-01", "--to", "2026-10-31"]
+    assert await asyncio.to_thread(cli, [*args, "--yes"]) == 0
+    with Journal(journal_file()) as journal:
+        [record] = journal.plans("done")
+    draft = record.invoice_id or ""
+    early = plant_late_copy(sandbox, draft)
+
+    notes = Notifications()
+    app = FlowApp(settings, month=True)
+    async with app.run_test(size=(80, 24), message_hook=notes) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, MonthEndScreen)
+        # Opening the run removed the copy that was there, before anything is created.
+        assert early["id"] not in live(sandbox) and draft in live(sandbox)
+        assert swept(notes) == [
+            f"Deleted draft {early['invoice_number']} (id {early['id']}): a second draft of "
+            f"plan {record.id[:8]} that landed late."
+        ]
+
+        # One that turns up while the screen is open goes when "create reviewed" has finished.
+        late = plant_late_copy(sandbox, draft)
+        row = screen.rows[0]
+        await pilot.press("space", "c", "enter")
+        await settle(pilot)
+        assert row.state == "created" and not errors(app)
+        assert late["id"] not in live(sandbox) and draft in live(sandbox)
+        assert swept(notes)[1:] == [
+            f"Deleted draft {late['invoice_number']} (id {late['id']}): a second draft of "
+            f"plan {record.id[:8]} that landed late."
+        ]
+
+
+def live(sandbox: SandboxServer) -> set[str]:
+    return {i["id"] for i in sandbox.billomat.invoices()}
+
+
+def swept(notes: Notifications) -> list[str]:
+    return [n.message for n in notes.items if n.title == "Late copy removed"]

@@ -4,6 +4,11 @@ or marked reviewed (space, or v in the preview) and created all at once (c) with
 
 Drafts timebill made that were deleted in Billomat are listed below the queue: their entries
 are still marked billed in the tracker, and `l` releases them.
+
+Like the CLI's month-end run and every resume, the screen sweeps late copies of drafts and lines
+(timebill.core.billing.drafts.sweep): when it loads, before anything is created (the deleted
+drafts' check runs it first), and again when "create reviewed" has finished, failed or not. Each
+copy removed, or not, is a notification (tui/swept.py).
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 from textual.worker import Worker
 from timebill.core.billing.catalog import Catalog, customers_of, services_of
+from timebill.core.billing.drafts import SweepAction
 from timebill.core.billing.month_end import (
     QueueProgress,
     QueueRow,
@@ -40,6 +46,7 @@ from timebill.core.text import clean, one_line
 from timebill.tui.billing_notices import notice, progress_text
 from timebill.tui.i18n import register, t
 from timebill.tui.screens.confirm import ConfirmScreen
+from timebill.tui.swept import notify_swept
 from timebill.tui.widgets import numbers
 from timebill.tui.widgets.deleted_drafts import DeletedDrafts
 from timebill.tui.widgets.localize import localize_bindings
@@ -211,7 +218,8 @@ class MonthEndScreen(Screen[bool]):
     def action_reload(self) -> None:
         self.query_one("#month-end-detail", Static).update(Text(t("month_end.loading")))
         self.load()
-        self.query_one(DeletedDrafts).check()
+        if not self.busy:  # "create reviewed" sweeps when it ends: not two sweeps at once
+            self.query_one(DeletedDrafts).check()
 
     @work(exclusive=True, group="month-end-load", exit_on_error=False)
     async def load(self) -> None:
@@ -520,24 +528,34 @@ class MonthEndScreen(Screen[bool]):
     @work(group="month-end-create", exit_on_error=False)
     async def create_all(self, todo: list[QueueRow]) -> None:
         created = 0
+        swept: list[SweepAction] = []
+        failure: TimebillError | None = None
         try:
             async with self.service.connect() as (source, billomat):
-                outcomes = await create_rows(
-                    self.service,
-                    todo,
-                    source=source,
-                    billomat=billomat,
-                    report=self._report,
-                    updated=self._created,
-                    entries=self.entries,
-                )
-            created = sum(1 for outcome in outcomes if outcome.created)
+                try:
+                    outcomes = await create_rows(
+                        self.service,
+                        todo,
+                        source=source,
+                        billomat=billomat,
+                        report=self._report,
+                        updated=self._created,
+                        entries=self.entries,
+                    )
+                    created = sum(1 for outcome in outcomes if outcome.created)
+                except TimebillError as exc:
+                    failure = exc
+                # After the run, failed half-way or not: a copy that landed meanwhile goes too.
+                swept = await self.service.sweep(billomat)
         except TimebillError as exc:
-            self._failed(t("month_end.load_failed"), exc)
+            failure = failure or exc
         finally:
             self.busy = False
             self.query_one(ProgressPanel).end()
             self.refresh_bindings()
+        if failure is not None:
+            self._failed(t("month_end.load_failed"), failure)
+        notify_swept(self.app, swept)
         failed = any(r.state == "failed" for r in todo)
         self.notify(
             t("month_end.created_all", created=created, count=len(todo))

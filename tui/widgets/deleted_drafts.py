@@ -2,7 +2,9 @@
 still marked billed in the tracker although no invoice holds them; `l` releases them (mite:
 unlocked, clockodo: billable again) so they can be billed anew.
 
-Hidden while there are none. `check()` looks in a worker; `Released` is posted after a release.
+Hidden while there are none. `check()` looks in a worker (the check sweeps late copies of drafts
+first, timebill.core.billing.sync, and says what it removed); `Released` is posted after a
+release.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from timebill.core.connect import open_billomat, open_source
 from timebill.core.errors import TimebillError
 from timebill.core.text import clean, one_line
 from timebill.tui.i18n import register, t
+from timebill.tui.swept import notify_swept
 from timebill.tui.widgets.localize import localize_bindings
 from timebill.tui.widgets.numbers import money
 from timebill.tui.widgets.worker_errors import notify_failure
@@ -107,13 +110,14 @@ class DeletedDrafts(Vertical):
         service = self.service
         try:
             async with open_billomat(service.settings) as billomat:
-                gone = await service.deleted_drafts(billomat)
+                report = await service.sync_report(billomat)
         except TimebillError as exc:
             self.notify(
                 clean(str(exc)), title=t("deleted.check_failed"), severity="warning", markup=False
             )
             return
-        self.show(gone)
+        notify_swept(self.app, report.swept)
+        self.show(report.gone)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if notify_failure(self, event):
