@@ -77,3 +77,8 @@ def one_line(text: object, width: int | None = None) -> str:
     if width is not None and len(value) > width:
         return value[: max(0, width - 1)] + "…"
     return value
+
+
+def counted(count: int, one: str, many: str) -> str:
+    """`count` with its noun in the right number: "1 entry", "3 entries"."""
+    return f"{count} {one if count == 1 else many}"

@@ -17,10 +17,15 @@ _language = "en"
 
 
 def register(strings: Mapping[str, Mapping[str, str]]) -> None:
+    """Add UI strings: each key has a text per language ("en", "de"), and may have a singular
+    per language ("en_one", "de_one") that `t` takes when its `count` field is 1."""
     for key, texts in strings.items():
         missing = [lang for lang in LANGUAGES if lang not in texts]
         if missing:
             raise ValueError(f"UI string {key!r} lacks {', '.join(missing)}")
+        singulars = [f"{lang}_one" for lang in LANGUAGES if f"{lang}_one" in texts]
+        if singulars and len(singulars) != len(LANGUAGES):
+            raise ValueError(f"UI string {key!r} has a singular in only some languages")
         _catalog[key] = dict(texts)
 
 
@@ -50,10 +55,13 @@ def language() -> str:
 
 
 def t(key: str, **fields: object) -> str:
-    """The text for `key` in the current language, with `fields` filled in. Values from the
+    """The text for `key` in the current language (its singular when `count` is 1), with
+    `fields` filled in. Values from the
     APIs passed as fields stay plain text: show the result with markup off."""
     texts = _catalog.get(key)
     if texts is None:
         return key
     text = texts.get(_language) or texts["en"]
+    if fields.get("count") in (1, "1"):
+        text = texts.get(f"{_language}_one", text)
     return text.format(**fields) if fields else text

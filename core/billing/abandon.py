@@ -17,6 +17,7 @@ from timebill.core.billing.transaction import BUSY_MESSAGE, check_account
 from timebill.core.errors import NotFoundError, TimebillError
 from timebill.core.models import Invoice
 from timebill.core.sources.base import TimeSource
+from timebill.core.text import counted
 
 ABANDONABLE = ("pending", "created", "done")
 
@@ -83,7 +84,7 @@ async def abandon(
         if result.failed:
             journal.record_error(record.id, "abandon: some entries could not be released")
             result.message = (
-                f"{len(result.failed)} entries could not be released; the plan stays as it "
+                f"{counted(len(result.failed), 'entry', 'entries')} could not be released; the plan stays as it "
                 "was. Run `timebill abandon` again."
             )
             return result
@@ -95,9 +96,7 @@ async def abandon(
         if result.kept
         else "nothing left in Billomat"
     )
-    result.message = (
-        f"Plan {record.id[:8]} abandoned: {len(result.released)} entries released, {where}."
-    )
+    result.message = f"Plan {record.id[:8]} abandoned: {counted(len(result.released), 'entry', 'entries')} released, {where}."
     return result
 
 

@@ -29,6 +29,7 @@ from timebill.core.billing.markers import draft_tag, read_tag
 from timebill.core.billing.transaction import line_marker
 from timebill.core.errors import NotFoundError, ServiceError, TimebillError
 from timebill.core.models import InvoiceLine
+from timebill.core.text import counted
 
 # Billomat's statuses, plus what timebill concludes when the invoice is gone or unreadable.
 DELETED, UNKNOWN = "DELETED", "UNKNOWN"
@@ -149,7 +150,7 @@ async def take_off(
         index, line = line_of(record, entry_id)
         if not can_take_off(line):
             raise TakeOffRefused(
-                f"the line “{line.title}” bills {len(line.entry_ids)} entries together: only an "
+                f"the line “{line.title}” bills {counted(len(line.entry_ids), 'entry', 'entries')} together: only an "
                 "entry with a line of its own (grouping per entry) can be taken off. Delete the "
                 "draft in Billomat instead; `timebill sync` then releases all its entries."
             )

@@ -42,6 +42,7 @@ from timebill.core.errors import (
 )
 from timebill.core.models import Invoice, InvoicePlan, MarkResult, TimeEntry
 from timebill.core.sources.base import TimeSource
+from timebill.core.text import counted
 
 # (stage, done, total): stage is "draft" or "marking".
 Progress = Callable[[str, int, int], None]
@@ -283,7 +284,7 @@ async def _finish(
             found_existing=found_existing,
             into_draft=record.into_draft is not None,
             gone=gone,
-            message=f"The draft exists, but {len(failed)} entries could not be marked billed "
+            message=f"The draft exists, but {counted(len(failed), 'entry', 'entries')} could not be marked billed "
             f"({reasons}). `timebill resume` tries again.",
         )
     journal.record_done(record.id)
@@ -297,7 +298,7 @@ async def _finish(
         into_draft=record.into_draft is not None,
         gone=gone,
         message=(
-            f"{len(gone)} entries were deleted in the tracker before they could be marked "
+            f"{counted(len(gone), 'entry', 'entries')} deleted in the tracker before they could be marked "
             f"({', '.join(gone[:5])}); their time is still on draft "
             f"{record.invoice_number or record.invoice_id}: check it."
             if gone
@@ -492,7 +493,7 @@ async def _add_to_draft(
             )
         raise TimebillError(
             f"Invoice {target.invoice_number or invoice_id} left DRAFT ({target.status}) with "
-            f"{len(ours)} of the {len(record.plan.lines)} lines; the rest cannot be added. "
+            f"{len(ours)} of the {counted(len(record.plan.lines), 'line', 'lines')}; the rest cannot be added. "
             f"`timebill abandon {record.id[:8]} --keep-draft` releases the plan's entries."
         )
     missing = [

@@ -17,7 +17,7 @@ from timebill.core.billing.journal import Journal
 from timebill.core.cli.invoice import EXIT_DECLINED, EXIT_FAILED, EXIT_OK, Ask, ask_stdin, say, warn
 from timebill.core.connect import open_billomat, open_journal, open_source
 from timebill.core.errors import UsageError
-from timebill.core.text import one_line
+from timebill.core.text import counted, one_line
 
 
 def run(settings: Any, args: argparse.Namespace, ask: Ask = ask_stdin) -> int:
@@ -36,14 +36,14 @@ async def _abandon(settings: Any, args: argparse.Namespace, journal: Journal, as
     draft = record.into_draft or record.invoice_id or "not created (or not known)"
     say(
         f"Plan {record.id[:8]} for {one_line(plan.client_name or plan.client_id)}: {record.state}, "
-        f"{len(record.entry_ids)} entries ({len(record.marked_ids)} marked billed), draft {draft}."
+        f"{counted(len(record.entry_ids), 'entry', 'entries')} ({len(record.marked_ids)} marked billed), draft {draft}."
     )
     action = "delete its draft" if args.delete_draft else "keep its draft"
     if record.into_draft:
         action = "remove its lines from draft" if args.delete_draft else "keep its lines in draft"
         action += f" {record.into_draft}"
     if not args.yes and not ask(
-        f"Abandon it: {action} and release {len(record.marked_ids)} entries?"
+        f"Abandon it: {action} and release {counted(len(record.marked_ids), 'entry', 'entries')}?"
     ):
         say("Not confirmed: nothing changed.")
         return EXIT_DECLINED

@@ -15,7 +15,7 @@ from timebill.core.errors import AuthenticationError, NotFoundError, TimebillErr
 from timebill.core.models import ENTRY_FIELDS, Customer, TimeEntry
 from timebill.core.money import entry_amount, format_amount
 from timebill.core.sources.base import TimeSource
-from timebill.core.text import clean
+from timebill.core.text import clean, counted
 
 FIELDS = ENTRY_FIELDS
 CENT = Decimal("0.01")
@@ -163,4 +163,4 @@ def as_table(entries: Sequence[TimeEntry]) -> str:
     )
     hours = Decimal(total_minutes) / 60
     total = format_amount(total_amount, grouping=False)
-    return f"{table}\n{len(entries)} entries, {hours:.2f} h, {total}"
+    return f"{table}\n{counted(len(entries), 'entry', 'entries')}, {hours:.2f} h, {total}"

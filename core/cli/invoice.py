@@ -48,7 +48,7 @@ from timebill.core.money import format_amount as money
 from timebill.core.periods import period_text
 from timebill.core.periods import resolve as resolve_period
 from timebill.core.settings.model import Settings
-from timebill.core.text import clean, one_line
+from timebill.core.text import clean, counted, one_line
 
 
 def run(command: str, settings: Settings, args: argparse.Namespace, ask: Ask = ask_stdin) -> int:
@@ -174,7 +174,7 @@ async def _invoice(service: BillingService, args: argparse.Namespace, ask: Ask) 
             return EXIT_OK
         where = f"draft {args.into_draft}" if args.into_draft else "a new draft"
         if not args.yes and not ask(
-            f"\nCreate {where} in Billomat and mark {len(plan.entry_ids)} entries billed?"
+            f"\nCreate {where} in Billomat and mark {counted(len(plan.entry_ids), 'entry', 'entries')} billed?"
         ):
             say("Not confirmed: nothing created.")
             return EXIT_DECLINED
@@ -257,7 +257,7 @@ def _report(outcome: Created, settings: Any, *, lines: int) -> int:
         again = " (found again after an interrupted run)" if result.found_existing else ""
         draft = f"draft {result.invoice_number or '-'} (id {result.invoice_id})"
         done = f"{lines} lines added to {draft}" if result.into_draft else f"D{draft[1:]} created"
-        say(f"{done}{again}; {len(result.marked)} entries marked billed.")
+        say(f"{done}{again}; {counted(len(result.marked), 'entry', 'entries')} marked billed.")
         say(f"Open it in Billomat: {invoice_url(settings, result.invoice_id)}")
         if result.gone:
             warn(f"timebill: {result.message}")
@@ -309,7 +309,7 @@ async def _sync(service: BillingService, args: argparse.Namespace, ask: Ask) -> 
         since = record.created_at.replace("T", " ")[:16]
         say(
             f"Unfinished: plan {record.id[:8]} for {one_line(record.plan.client_name or record.plan.client_id)} "
-            f"({record.state} since {since} UTC, {len(record.entry_ids)} entries): "
+            f"({record.state} since {since} UTC, {counted(len(record.entry_ids), 'entry', 'entries')}): "
             f"`timebill resume` finishes it, `timebill abandon {record.id[:8]}` gives it up."
         )
     say_swept(report.swept)
@@ -332,7 +332,7 @@ async def _sync(service: BillingService, args: argparse.Namespace, ask: Ask) -> 
             plan = record.plan
             say(
                 f"Draft {record.invoice_number or record.invoice_id} for {one_line(plan.client_name or plan.client_id)} "
-                f"({plan.service_start:%d.%m.%Y} – {plan.service_end:%d.%m.%Y}, {len(record.entry_ids)} entries, "
+                f"({plan.service_start:%d.%m.%Y} – {plan.service_end:%d.%m.%Y}, {counted(len(record.entry_ids), 'entry', 'entries')}, "
                 f"net {money(plan.total_net, plan.currency)}) was deleted in Billomat."
             )
             if not args.yes and not ask(
@@ -344,10 +344,10 @@ async def _sync(service: BillingService, args: argparse.Namespace, ask: Ask) -> 
             result = await service.release(record, source=source)
             if result.failed:
                 warn(
-                    f"  {len(result.failed)} entries could not be released: "
+                    f"  {counted(len(result.failed), 'entry', 'entries')} could not be released: "
                     + "; ".join(f"{k}: {v}" for k, v in list(result.failed.items())[:5])
                 )
                 code = EXIT_FAILED
             else:
-                say(f"  released {len(result.succeeded)} entries.")
+                say(f"  released {counted(len(result.succeeded), 'entry', 'entries')}.")
     return code

@@ -35,7 +35,7 @@ from timebill.core.cli.invoice_flags import article_choice
 from timebill.core.cli.plan_view import render_plan
 from timebill.core.models import Service
 from timebill.core.money import format_amount as money
-from timebill.core.text import clean
+from timebill.core.text import clean, counted
 
 
 async def month_end(
@@ -134,7 +134,7 @@ async def month_end(
             created += 1
             say(
                 f"  draft {result.invoice_number or '-'} (id {result.invoice_id}) created, "
-                f"{len(result.marked)} entries marked billed, gross {money(plan.total_gross, plan.currency)}.\n"
+                f"{counted(len(result.marked), 'entry', 'entries')} marked billed, gross {money(plan.total_gross, plan.currency)}.\n"
             )
         else:
             warn(f"  {result.message}\n")

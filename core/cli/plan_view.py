@@ -12,7 +12,7 @@ from timebill.core.invoicing.builder import SkippedEntry
 from timebill.core.invoicing.texts import SKIP_MESSAGES
 from timebill.core.models import InvoicePlan
 from timebill.core.money import Totals, format_amount
-from timebill.core.text import one_line
+from timebill.core.text import counted, one_line
 
 
 def signed(amount: Decimal, currency: str = "") -> str:
@@ -80,7 +80,7 @@ def render_plan(plan: InvoicePlan, skipped: Sequence[SkippedEntry] = ()) -> str:
     out = [
         f"Draft for {one_line(plan.client_name or plan.client_id)} (Billomat client {plan.client_id})",
         f"Service period: {plan.service_start:%d.%m.%Y} – {plan.service_end:%d.%m.%Y}, "
-        f"{len(plan.entry_ids)} entries, {len(plan.lines)} lines",
+        f"{counted(len(plan.entry_ids), 'entry', 'entries')}, {counted(len(plan.lines), 'line', 'lines')}",
         # The client's texts (empty intro/note: the Billomat account's own texts apply).
         *(
             f"{label}: {one_line(value, TEXT_WIDTH)}"

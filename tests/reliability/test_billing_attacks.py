@@ -563,7 +563,7 @@ def test_abandon_releases_exactly_the_plans_entries(env: Env, choice: str) -> No
 
     done = env.run("abandon", plan.id[:8], choice, "--yes")
     assert done.code == 0, done.text
-    assert f"Plan {plan.id[:8]} abandoned: 1 entries released" in done.out
+    assert f"Plan {plan.id[:8]} abandoned: 1 entry released" in done.out
     assert not set(ids) & env.billing.billed()
     assert env.billing.billed() - set(ids) == others
     assert env.billing.plans("pending", "created") == []

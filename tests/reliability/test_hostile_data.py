@@ -255,7 +255,8 @@ def test_hostile_entries_are_shown_safely_and_billed_correctly(env: Env, case: s
     summed = totals(plan.lines)
     assert (summed.net, summed.gross) == (plan.total_net, plan.total_gross)
     assert sum(line.total_net for line in plan.lines) == plan.total_net
-    assert f"{len(made.billed)} entries marked billed" in run.out
+    count = len(made.billed)
+    assert f"{count} {'entry' if count == 1 else 'entries'} marked billed" in run.out
     billed = env.billing.billed()
     assert made.billed <= billed and not made.skipped & billed
     if made.skipped:

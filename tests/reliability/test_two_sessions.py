@@ -90,7 +90,7 @@ def test_the_second_session_sees_the_entries_in_progress(
             rule.release.set()
         code, out, err = finish(first)
         assert code == 0, out + err
-        assert f"{n} entries marked billed" in out
+        assert f"{n} {'entry' if n == 1 else 'entries'} marked billed" in out
         one_draft_for(env, before)
         SUMMARY["two sessions"]["races run, no entry billed twice"] += 1
 

@@ -117,7 +117,7 @@ async def test_abandon_a_stuck_plan_deletes_or_keeps_its_draft(
         question = screen_text(app)
         assert f"Abandon plan {record.id[:8]}" in question
         assert ("is DELETED" if key == "x" else "is KEPT") in question
-        assert "1 entries it marked billed are released" in question
+        assert "1 entry it marked billed is released" in question
         await pilot.press("escape")  # back: nothing changed
         await pilot.pause()
         assert isinstance(app.screen, UnfinishedScreen)
@@ -130,7 +130,7 @@ async def test_abandon_a_stuck_plan_deletes_or_keeps_its_draft(
         assert errors(app) == []
         said = app._notifications
         [note] = [n for n in said if n.title == "Plan abandoned"]
-        assert f"Plan {record.id[:8]}: 1 entries released in the time tracker." in note.message
+        assert f"Plan {record.id[:8]}: 1 entry released in the time tracker." in note.message
         if key == "x":
             assert f"Deleted in Billomat: draft {draft}." in note.message
         else:

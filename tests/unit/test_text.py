@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 from timebill.core.invoicing.texts import clean_text
-from timebill.core.text import Mode, clean, sanitize
+from timebill.core.text import Mode, clean, counted, sanitize
 
 HOSTILE = (
     "\x1b[31mRot\x1b[0m \u202eevil\u202c Zero\u200bwidth soft\u00adhyphen \ufeffBOM "
@@ -29,3 +29,8 @@ def test_modes_differ_only_in_breaks_and_spacing() -> None:
     assert sanitize(text, Mode.INVOICE_TEXT) == "Workshop vorbereitet\n\nFolien fertig"
     assert clean_text(text, multiline=True) == sanitize(text, Mode.INVOICE_TEXT)
     assert sanitize(None) == ""
+
+
+def test_counts_take_the_singular_for_one() -> None:
+    assert counted(1, "entry", "entries") == "1 entry"
+    assert [counted(n, "line", "lines") for n in (0, 2)] == ["0 lines", "2 lines"]

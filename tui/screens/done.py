@@ -56,6 +56,8 @@ STRINGS = {
     "done.marked": {
         "en": "{count} entries marked billed in {tracker}.",
         "de": "{count} Einträge in {tracker} als abgerechnet markiert.",
+        "en_one": "1 entry marked billed in {tracker}.",
+        "de_one": "1 Eintrag in {tracker} als abgerechnet markiert.",
     },
     "done.found_again": {
         "en": "The draft was found again after an interrupted run: no second draft was made.",

@@ -51,8 +51,10 @@ STRINGS = {
         "de": "timebill hat noch keine Entwürfe angelegt.",
     },
     "history.detail": {
-        "en": "Draft {number} · id {id} · {entries} entries · net {net} {currency}",
-        "de": "Entwurf {number} · ID {id} · {entries} Einträge · netto {net} {currency}",
+        "en": "Draft {number} · id {id} · {count} entries · net {net} {currency}",
+        "de": "Entwurf {number} · ID {id} · {count} Einträge · netto {net} {currency}",
+        "en_one": "Draft {number} · id {id} · 1 entry · net {net} {currency}",
+        "de_one": "Entwurf {number} · ID {id} · 1 Eintrag · netto {net} {currency}",
     },
     "history.link": {"en": "Draft {number}: {url}", "de": "Entwurf {number}: {url}"},
     "history.load_failed": {
@@ -212,7 +214,7 @@ class HistoryScreen(Screen[None]):
                     "history.detail",
                     number=draft.number or "–",
                     id=draft.invoice_id,
-                    entries=numbers.count(len(draft.record.entry_ids)),
+                    count=numbers.count(len(draft.record.entry_ids)),
                     net=numbers.amount(plan.total_net, grouping=True),
                     currency=plan.currency,
                 )

@@ -118,6 +118,8 @@ STRINGS.update(
         "month_end.confirm.entries": {
             "en": "{count} entries, {hours} h, then marked billed",
             "de": "{count} Einträge, {hours} Std., danach als abgerechnet markiert",
+            "en_one": "1 entry, {hours} h, then marked billed",
+            "de_one": "1 Eintrag, {hours} Std., danach als abgerechnet markiert",
         },
         "month_end.confirm.money": {
             "en": "Net {net} · gross {gross} {currency}",

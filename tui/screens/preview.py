@@ -60,7 +60,12 @@ from timebill.tui.widgets.progress_panel import ProgressPanel
 from timebill.tui.widgets.worker_errors import notify_failure
 
 STRINGS = {
-    "preview.entries": {"en": "{count} entries, {hours} h", "de": "{count} Einträge, {hours} Std."},
+    "preview.entries": {
+        "en": "{count} entries, {hours} h",
+        "de": "{count} Einträge, {hours} Std.",
+        "en_one": "1 entry, {hours} h",
+        "de_one": "1 Eintrag, {hours} Std.",
+    },
     "preview.creating": {
         "en": "Creating the draft in Billomat…",
         "de": "Der Entwurf wird in Billomat angelegt…",
@@ -111,6 +116,8 @@ STRINGS.update(
         "preview.confirm.entries": {
             "en": "{count} entries, {hours} h",
             "de": "{count} Einträge, {hours} Std.",
+            "en_one": "1 entry, {hours} h",
+            "de_one": "1 Eintrag, {hours} Std.",
         },
         "preview.confirm.money": {
             "en": "Net {net} · gross {gross} {currency}",

@@ -47,8 +47,10 @@ STRINGS = {
         "de": "Keine unfertigen Rechnungen: alle Rechnungen sind abgeschlossen.",
     },
     "unfinished.detail": {
-        "en": "Plan {plan} · {marked} of {entries} entries marked billed · net {net} {currency}",
-        "de": "Plan {plan} · {marked} von {entries} Einträgen abgerechnet · netto {net} {currency}",
+        "en": "Plan {plan} · {marked} of {count} entries marked billed · net {net} {currency}",
+        "de": "Plan {plan} · {marked} von {count} Einträgen abgerechnet · netto {net} {currency}",
+        "en_one": "Plan {plan} · {marked} of 1 entry marked billed · net {net} {currency}",
+        "de_one": "Plan {plan} · {marked} von 1 Eintrag abgerechnet · netto {net} {currency}",
     },
     "unfinished.load_failed": {
         "en": "Loading the unfinished invoices failed",
@@ -79,8 +81,10 @@ STRINGS = {
         "de": "Er hat keinen Entwurf in Billomat (eine verspätete Kopie wird trotzdem gelöscht).",
     },
     "unfinished.ask.release": {
-        "en": "{marked} entries it marked billed are released in the time tracker.",
-        "de": "{marked} von ihm abgerechnete Einträge werden in der Zeiterfassung freigegeben.",
+        "en": "{count} entries it marked billed are released in the time tracker.",
+        "de": "{count} von ihm abgerechnete Einträge werden in der Zeiterfassung freigegeben.",
+        "en_one": "1 entry it marked billed is released in the time tracker.",
+        "de_one": "1 von ihm abgerechneter Eintrag wird in der Zeiterfassung freigegeben.",
     },
     "unfinished.ask.other": {
         "en": "(x deletes the draft, k keeps it.)",
@@ -90,8 +94,10 @@ STRINGS = {
     "unfinished.yes.keep": {"en": "abandon, keep draft", "de": "aufgeben, Entwurf behalten"},
     "unfinished.abandoned_title": {"en": "Plan abandoned", "de": "Plan aufgegeben"},
     "unfinished.abandoned": {
-        "en": "Plan {plan}: {released} entries released in the time tracker.",
-        "de": "Plan {plan}: {released} Einträge in der Zeiterfassung freigegeben.",
+        "en": "Plan {plan}: {count} entries released in the time tracker.",
+        "de": "Plan {plan}: {count} Einträge in der Zeiterfassung freigegeben.",
+        "en_one": "Plan {plan}: 1 entry released in the time tracker.",
+        "de_one": "Plan {plan}: 1 Eintrag in der Zeiterfassung freigegeben.",
     },
     "unfinished.deleted_drafts": {
         "en": "Deleted in Billomat: draft {ids}.",
@@ -116,6 +122,8 @@ STRINGS = {
     "unfinished.partly": {
         "en": "{count} entries could not be released, the plan stays unfinished; try again: {reasons}",
         "de": "{count} Einträge konnten nicht freigegeben werden, der Plan bleibt unfertig; erneut versuchen: {reasons}",
+        "en_one": "1 entry could not be released, the plan stays unfinished; try again: {reasons}",
+        "de_one": "1 Eintrag konnte nicht freigegeben werden, der Plan bleibt unfertig; erneut versuchen: {reasons}",
     },
     "key.unfinished.resume": {"en": "Resume all", "de": "Fortsetzen"},
     "key.unfinished.delete": {"en": "Abandon, delete", "de": "Aufgeben, löschen"},
@@ -143,7 +151,7 @@ def draft_of(record: PlanRecord) -> str:
 
 def result_text(record: PlanRecord, result: AbandonResult) -> str:
     plan = record.id[:8]
-    lines = [t("unfinished.abandoned", plan=plan, released=len(result.released))]
+    lines = [t("unfinished.abandoned", plan=plan, count=len(result.released))]
     if result.deleted and record.into_draft:
         lines.append(
             t("unfinished.deleted_lines", count=len(result.deleted), draft=record.into_draft)
@@ -263,7 +271,7 @@ class UnfinishedScreen(Screen[None]):
                     "unfinished.detail",
                     plan=record.id[:8],
                     marked=numbers.count(len(record.marked_ids)),
-                    entries=numbers.count(len(record.entry_ids)),
+                    count=numbers.count(len(record.entry_ids)),
                     net=numbers.amount(record.plan.total_net, grouping=True),
                     currency=record.plan.currency,
                 )
@@ -323,7 +331,7 @@ class UnfinishedScreen(Screen[None]):
             what = t(f"unfinished.ask.{'delete' if delete else 'keep'}", draft=draft)
         lines = [
             what,
-            t("unfinished.ask.release", marked=numbers.count(len(record.marked_ids))),
+            t("unfinished.ask.release", count=numbers.count(len(record.marked_ids))),
             t("unfinished.ask.other"),
         ]
 

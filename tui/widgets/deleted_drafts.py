@@ -38,6 +38,8 @@ STRINGS = {
     "deleted.row": {
         "en": "Draft {draft} · {client} · {start} – {end} · {count} entries · net {net}",
         "de": "Entwurf {draft} · {client} · {start} – {end} · {count} Einträge · netto {net}",
+        "en_one": "Draft {draft} · {client} · {start} – {end} · 1 entry · net {net}",
+        "de_one": "Entwurf {draft} · {client} · {start} – {end} · 1 Eintrag · netto {net}",
     },
     "deleted.check_failed": {
         "en": "Could not check for deleted drafts",
@@ -50,10 +52,14 @@ STRINGS = {
     "deleted.released": {
         "en": "Released {count} entries: they can be billed again.",
         "de": "{count} Einträge freigegeben: sie können neu abgerechnet werden.",
+        "en_one": "Released 1 entry: it can be billed again.",
+        "de_one": "1 Eintrag freigegeben: er kann neu abgerechnet werden.",
     },
     "deleted.partly": {
         "en": "{count} entries could not be released: {reasons}. Try again with l.",
         "de": "{count} Einträge konnten nicht freigegeben werden: {reasons}. Mit l erneut versuchen.",
+        "en_one": "1 entry could not be released: {reasons}. Try again with l.",
+        "de_one": "1 Eintrag konnte nicht freigegeben werden: {reasons}. Mit l erneut versuchen.",
     },
     "key.deleted.release": {"en": "Release entries", "de": "Einträge freigeben"},
 }
