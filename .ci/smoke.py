@@ -96,11 +96,15 @@ async def first_screen(folder: Path) -> None:
     with SandboxServer() as server:
         config = folder / "config" / "config.toml"
         save_settings(demo_config(server, "mite"), config)
-        app = TimebillApp(load_settings(config), config)
+        # As `timebill` starts it: the settings are read after the first frame.
+        app = TimebillApp(lambda: load_settings(config), config)
         async with app.run_test(size=(80, 24), message_hook=hook) as pilot:
+            await asyncio.wait_for(app.settings_settled.wait(), timeout=60)
             await app.workers.wait_for_complete()
             await pilot.pause()
+            check(app.startup_error is None, f"the settings failed: {app.startup_error}")
             check(isinstance(app.screen, EntriesScreen), f"first screen: {app.screen!r}")
+            check(bool(app.screen.rows), "no entries were loaded")
             missing = SHIPPED - set(app.available_themes)
             check(not missing, f"shipped themes not found: {sorted(missing)}")
             check(app.theme == "timebill-dark", f"the app runs in {app.theme}, not timebill-dark")
