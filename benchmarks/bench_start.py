@@ -164,7 +164,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="timebill-bench-") as folder, Sandbox() as box:
         env = {**os.environ, **write_config(box, "mite", Path(folder))}
         command_figures(env, runs)
-        app_figures(env, 3 if QUICK else 5)
+        app_figures(env, 3 if QUICK else 9)
     return 0
 
 
