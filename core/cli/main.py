@@ -156,6 +156,10 @@ def _run(command: str, args: argparse.Namespace, launch_app: AppLauncher | None)
     if command == "app":
         assert launch_app is not None
         return launch_app(lambda: _load(args), Path(args.config) if args.config else None)
+    if command == "invoice":
+        from timebill.core.cli.invoice_flags import option_overrides
+
+        option_overrides(args)  # a mistyped flag is bad usage whatever the config holds
     settings = _load(args)
     if command == "check":
         return _check(settings)

@@ -95,6 +95,19 @@ def test_exit_2_bad_usage(env: BillingEnv) -> None:
     assert env.timebill_invoices() == [] and env.plans() == []
 
 
+def test_a_mistyped_flag_is_bad_usage_before_the_config_is_read(env: BillingEnv) -> None:
+    env.config.write_text("[mite\n", encoding="utf-8")  # a config that would fail (exit 1)
+    for flag, value, says in (
+        ("--line-title", "{kunde}", "{kunde}"),
+        ("--rate", "abc", "--rate"),
+        ("--vat", "150", "--vat"),
+    ):
+        run = env.run("invoice", "--customer", "Weiß", *OCTOBER, flag, value, "--yes")
+        assert run.code == 2, run.err
+        [line] = run.err.strip().splitlines()
+        assert says in line and "not valid TOML" not in line
+
+
 def test_exit_3_nothing_to_bill(env: BillingEnv) -> None:
     assert env.run("invoice", "--customer", "Weiß", *OCTOBER, "--yes").code == 0
     again = env.run("invoice", "--customer", "Weiß", *OCTOBER, "--yes")
