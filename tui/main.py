@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 
 
 def pause_gc_until_first_frame() -> None:
-    """Textual's start allocates some hundred thousand objects that all live on, and the cyclic
+    """Textual's start allocates some 70,000 objects that all live on, and the cyclic
     garbage collector walked them again and again: a tenth of the time to the first frame.
     The app collects (and freezes what is there) once its first frame is drawn
     (`TimebillApp.on_ready`)."""
