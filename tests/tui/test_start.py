@@ -5,6 +5,7 @@ settings error found then ends the app with it."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import threading
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from timebill.core.errors import ConfigError
 from timebill.core.sandbox import SandboxServer
 from timebill.core.settings.model import Settings, load_settings
 from timebill.tui.app import TimebillApp
+from timebill.tui.main import pause_gc_until_first_frame
 from timebill.tui.screens.entries import EntriesScreen
 from timebill.tui.widgets.entry_list import EntryList
 
@@ -131,3 +133,18 @@ def test_the_command_line_reports_a_broken_config_the_app_reads(
     assert cli_main([], launch_app=launch) == 1
     err = capsys.readouterr().err
     assert err.startswith("timebill: ") and "[mite] foo" in err
+
+
+async def test_the_collector_paused_for_the_start_runs_again_after_the_first_frame(
+    sandbox: SandboxServer, config: Path
+) -> None:
+    write_config(sandbox, config)
+    pause_gc_until_first_frame()  # as launch_app does before it imports the app
+    try:
+        app = TimebillApp(lambda: load_settings(config), config, today=TODAY)
+        async with app.run_test(size=SIZE) as pilot:
+            await settled(app, pilot)
+            assert gc.isenabled()
+            assert app.screen.rows
+    finally:
+        gc.enable()
