@@ -186,8 +186,9 @@ class TimebillApp(App[None]):
         self.entry_invoices: dict[str, tuple[str, str, str]] = {}
         self._waiting_task: asyncio.Task[Any] | None = None
         # A settings error found after the first frame: the app ends and `run_app` raises it,
-        # so the command line reports it as it reports every other settings error.
-        self.startup_error: TimebillError | None = None
+        # so the command line reports it as it reports every other settings error (and an
+        # unexpected one as the traceback it is).
+        self.startup_error: Exception | None = None
         # Set once the settings given as a loader are read (or failed to be).
         self.settings_settled = asyncio.Event()
         if self._settings_loader is None:
@@ -261,12 +262,12 @@ class TimebillApp(App[None]):
             settings = load()
             # Loaded here, off the event loop, before the entries need them.
             import timebill.core.connect  # noqa: F401
-        except TimebillError as err:
+        except Exception as err:  # any failure ends the app: never a start that waits forever
             self.call_from_thread(self._settings_failed, err)
             return
         self.call_from_thread(self._settings_read, settings)
 
-    def _settings_failed(self, error: TimebillError) -> None:
+    def _settings_failed(self, error: Exception) -> None:
         self._settings_loader = None
         self.startup_error = error
         self.settings_settled.set()

@@ -148,3 +148,14 @@ async def test_the_collector_paused_for_the_start_runs_again_after_the_first_fra
             assert app.screen.rows
     finally:
         gc.enable()
+
+
+async def test_an_unexpected_failure_reading_the_settings_ends_the_app_too(config: Path) -> None:
+    def broken() -> Settings:
+        raise OSError("disk gone")
+
+    app = TimebillApp(broken, config, today=TODAY)
+    async with app.run_test(size=SIZE) as pilot:
+        await settled(app, pilot)
+    assert app.return_code == 1
+    assert isinstance(app.startup_error, OSError)
