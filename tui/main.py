@@ -23,9 +23,12 @@ def pause_gc_until_first_frame() -> None:
 
 def launch_app(settings: Settings | SettingsLoader, config_path: Path | None) -> int:
     pause_gc_until_first_frame()
+    from timebill.core.cli.exit_codes import EXIT_INTERRUPTED
     from timebill.tui.app import run_app
+    from timebill.tui.terminal_watch import watching_terminal
 
-    return run_app(settings, config_path=config_path)
+    with watching_terminal(EXIT_INTERRUPTED):
+        return run_app(settings, config_path=config_path)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
