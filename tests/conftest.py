@@ -7,6 +7,7 @@ Helpers live in tests/support/ (on `pythonpath`, see pyproject.toml): import the
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Generator, Iterator
 
 import pytest
@@ -14,6 +15,15 @@ import reliability_summary
 from sandbox_support import TODAY, SleepRecorder
 from timebill.core.http import RetryPolicy
 from timebill.core.sandbox import SandboxServer
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_finish(session: pytest.Session) -> None:
+    # What collection loaded (textual, pydantic's models, the test modules) lives to the end:
+    # frozen out of the collector's sight, each full collection walks only what the tests
+    # make. About a tenth of the app tests' CPU time.
+    gc.collect()
+    gc.freeze()
 
 
 @pytest.fixture
