@@ -7,11 +7,10 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Any
 
-import httpx
 import pytest
 from billing_env import ALPENBLICK, MUELLER, OCTOBER, BillingEnv, billing_env
+from sandbox_support import billomat_draft
 from timebill.core.connect import tracker_account
 from timebill.core.invoicing import taxrule
 from timebill.core.invoicing.texts import format_date, format_range
@@ -28,19 +27,6 @@ TEXTS = (
     "--line-title", "{service} im Zeitraum {period}",
     "--line-text", "{user}: {note}",
 )  # fmt: skip
-
-
-def read_back(env: BillingEnv, invoice_id: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """The draft and its items as Billomat's API returns them (not the emulator's store)."""
-    creds = env.server.credentials()["billomat"]
-    headers = {"X-BillomatApiKey": creds["api_key"], "Accept": "application/json"}
-    base = creds["base_url"] + "/api"
-    invoice = httpx.get(f"{base}/invoices/{invoice_id}", headers=headers).json()["invoice"]
-    listed = httpx.get(
-        f"{base}/invoice-items", params={"invoice_id": invoice_id}, headers=headers
-    ).json()["invoice-items"]
-    items = listed.get("invoice-item", [])
-    return invoice, items if isinstance(items, list) else [items]
 
 
 def drafted(env: BillingEnv, plan_ids: set[str]) -> list[tuple[InvoicePlan, str]]:
@@ -60,7 +46,7 @@ def test_texts_given_once_are_on_this_draft_and_the_next(
         drafts = sorted(drafted(env, set()), key=lambda found: found[0].service_start)
         assert len(drafts) == 2
         for plan, invoice_id in drafts:
-            invoice, items = read_back(env, invoice_id)
+            invoice, items = billomat_draft(env.server, invoice_id)
             period = format_range(plan.service_start, plan.service_end, "de")
             start, end = (format_date(day, "de") for day in (plan.service_start, plan.service_end))
             assert invoice["title"] == f"Rechnung {period} – Müller & Söhne GmbH"
@@ -93,7 +79,7 @@ def test_texts_given_once_are_on_this_draft_and_the_next(
         )  # fmt: skip
         assert third.code == 0, third.err
         [(plan, invoice_id)] = [d for d in drafted(env, set()) if d[0].entry_ids == (late,)]
-        invoice, items = read_back(env, invoice_id)
+        invoice, items = billomat_draft(env.server, invoice_id)
         assert (invoice["intro"], invoice["note"]) == (DEFAULT_INTRO, DEFAULT_NOTE)
         assert invoice["title"] == "Rechnung Leistungszeitraum 30.10.2026"
         assert items[0]["title"] == plan.lines[0].title and "Zeitraum" not in plan.lines[0].title
@@ -112,7 +98,7 @@ def test_the_tax_note_follows_the_closing_note(
         )  # fmt: skip
         assert run.code == 0, run.err
         [(plan, invoice_id)] = drafted(env, set())
-        invoice, _ = read_back(env, invoice_id)
+        invoice, _ = billomat_draft(env.server, invoice_id)
         period = format_range(plan.service_start, plan.service_end, "de")
         assert invoice["note"] == f"Danke für {period}.\n\n{taxrule.NOTES['de']['outside_eu']}"
 

@@ -17,6 +17,8 @@ from timebill.core.models import TimeEntry
 from timebill.core.sandbox import SandboxServer
 from timebill.core.settings.model import load_settings, save_settings
 from timebill.tui.flow import FLOW_GROUP, BillingDone, month_end, start_billing
+from timebill.tui.screens.assign import AssignScreen
+from timebill.tui.screens.preview import PreviewScreen
 from timebill.tui.themes import install_themes
 
 # Last month as the sandbox sees it (tests/conftest.py: TODAY = 2026-11-28): open, ready to bill.
@@ -95,3 +97,16 @@ async def settle(pilot: Pilot[Any]) -> None:
 def errors(app: App[Any]) -> list[str]:
     """Error notifications shown so far."""
     return [n.message for n in app._notifications if n.severity == "error"]
+
+
+async def to_preview(pilot: Any, client_keys: str | None = None) -> PreviewScreen:
+    """From the flow's start to its preview, through the assignment screen if it shows."""
+    await settle(pilot)
+    if isinstance(pilot.app.screen, AssignScreen):
+        if client_keys is not None:  # type ahead over the Billomat clients ("": the suggestion)
+            await pilot.press(*client_keys, "enter")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+    screen = pilot.app.screen
+    assert isinstance(screen, PreviewScreen), errors(pilot.app)
+    return screen

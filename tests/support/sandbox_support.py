@@ -134,3 +134,16 @@ def post_tracker_entry(
     )
     answer.raise_for_status()
     return str(answer.json()["entry"]["id"])
+
+
+def billomat_draft(server: Any, invoice_id: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The draft and its items as Billomat's API returns them (not the emulator's store)."""
+    creds = server.credentials()["billomat"]
+    headers = {"X-BillomatApiKey": creds["api_key"], "Accept": "application/json"}
+    base = creds["base_url"] + "/api"
+    invoice = httpx.get(f"{base}/invoices/{invoice_id}", headers=headers).json()["invoice"]
+    listed = httpx.get(
+        f"{base}/invoice-items", params={"invoice_id": invoice_id}, headers=headers
+    ).json()["invoice-items"]
+    items = listed.get("invoice-item", [])
+    return invoice, items if isinstance(items, list) else [items]

@@ -11,15 +11,13 @@ from typing import Any
 
 import httpx
 import pytest
-from flow_support import FlowApp, errors, load_entries, make_settings, settle
+from flow_support import FlowApp, errors, load_entries, make_settings, settle, to_preview
 from textual.app import App, ComposeResult
 from textual.widgets import Input
 from timebill.core.sandbox import SandboxServer
-from timebill.tui.screens.assign import AssignScreen
 from timebill.tui.screens.confirm import ConfirmScreen
 from timebill.tui.screens.done import DoneScreen
 from timebill.tui.screens.draft_picker import DraftPickerScreen
-from timebill.tui.screens.preview import PreviewScreen
 from timebill.tui.widgets.period_bar import PeriodBar
 
 ALPENBLICK, SCHAEFER, GRUENWALD = "812309", "812302", "812303"
@@ -27,18 +25,6 @@ ALPENBLICK, SCHAEFER, GRUENWALD = "812309", "812302", "812303"
 
 def plain(app: Any, selector: str) -> str:
     return str(app.screen.query_one(selector).render())
-
-
-async def to_preview(pilot: Any, client_keys: str | None = None) -> PreviewScreen:
-    await settle(pilot)
-    if isinstance(pilot.app.screen, AssignScreen):
-        if client_keys is not None:  # type ahead over the Billomat clients ("": the suggestion)
-            await pilot.press(*client_keys, "enter")
-        await pilot.press("ctrl+s")
-        await settle(pilot)
-    screen = pilot.app.screen
-    assert isinstance(screen, PreviewScreen), errors(pilot.app)
-    return screen
 
 
 async def test_a_swiss_client_gets_no_german_vat_and_the_rule_can_be_overridden(

@@ -13,8 +13,8 @@ from typing import Any
 import httpx
 import pytest
 from entries_env import TODAY
-from flow_support import FlowApp, errors, load_entries, make_settings, settle
-from sandbox_support import post_tracker_entry
+from flow_support import FlowApp, errors, load_entries, make_settings, settle, to_preview
+from sandbox_support import billomat_draft, post_tracker_entry
 from textual.pilot import Pilot
 from textual.widgets import Input, Static, TextArea
 from timebill.core.billing.journal import Journal
@@ -39,16 +39,6 @@ TEXTS = {
 }
 
 
-async def open_preview(pilot: Pilot[Any], *, assign: bool = True) -> PreviewScreen:
-    await settle(pilot)
-    if assign:
-        await pilot.press("enter", "ctrl+s")  # Höfer -> Hoefer; services stay free text
-        await settle(pilot)
-    preview = pilot.app.screen
-    assert isinstance(preview, PreviewScreen), errors(pilot.app)
-    return preview
-
-
 async def open_texts(pilot: Pilot[Any]) -> TextsScreen:
     await pilot.press("x")
     screen = pilot.app.screen
@@ -71,19 +61,6 @@ def remembered(settings: Any) -> dict[str, Any]:
         return journal.client_settings(tracker_account(settings), HOEFER)
 
 
-def read_back(sandbox: SandboxServer, invoice_id: str) -> tuple[dict[str, Any], list[Any]]:
-    """The draft and its items as Billomat's API returns them."""
-    creds = sandbox.credentials()["billomat"]
-    headers = {"X-BillomatApiKey": creds["api_key"], "Accept": "application/json"}
-    base = creds["base_url"] + "/api"
-    invoice = httpx.get(f"{base}/invoices/{invoice_id}", headers=headers).json()["invoice"]
-    listed = httpx.get(
-        f"{base}/invoice-items", params={"invoice_id": invoice_id}, headers=headers
-    ).json()["invoice-items"]
-    items = listed.get("invoice-item", [])
-    return invoice, items if isinstance(items, list) else [items]
-
-
 async def test_texts_change_the_lines_land_on_the_draft_and_come_back_next_time(
     sandbox: SandboxServer, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -92,7 +69,7 @@ async def test_texts_change_the_lines_land_on_the_draft_and_come_back_next_time(
     before = {i["id"] for i in sandbox.billomat.invoices()}
     app = FlowApp(settings, entries=entries)
     async with app.run_test(size=(80, 24)) as pilot:
-        preview = await open_preview(pilot)
+        preview = await to_preview(pilot, "")
         assert preview.plan is not None
         untouched = preview.plan
         texts = await open_texts(pilot)
@@ -124,7 +101,7 @@ async def test_texts_change_the_lines_land_on_the_draft_and_come_back_next_time(
         assert isinstance(app.screen, DoneScreen), errors(app)
 
     [draft] = [i for i in sandbox.billomat.invoices() if i["id"] not in before]
-    invoice, items = read_back(sandbox, draft["id"])
+    invoice, items = billomat_draft(sandbox, draft["id"])
     assert (invoice["title"], invoice["intro"], invoice["note"]) == (
         plan.title,
         plan.intro,
@@ -141,7 +118,9 @@ async def test_texts_change_the_lines_land_on_the_draft_and_come_back_next_time(
     late = [e for e in await load_entries(settings, "Höfer") if not e.billed]
     again = FlowApp(settings, entries=late)
     async with again.run_test(size=(80, 24)) as pilot:
-        preview = await open_preview(pilot, assign=False)
+        await settle(pilot)
+        preview = again.screen  # the client's assignments remembered: straight to the preview
+        assert isinstance(preview, PreviewScreen), errors(again)
         assert preview.plan is not None
         [line] = preview.plan.lines
         assert line.title.endswith(" im Zeitraum 30.10.2026")
@@ -158,7 +137,7 @@ async def test_a_wrong_placeholder_is_marked_at_its_field_and_not_taken(
     entries = await load_entries(settings, "Höfer")
     app = FlowApp(settings, entries=entries)
     async with app.run_test(size=(80, 24)) as pilot:
-        preview = await open_preview(pilot)
+        preview = await to_preview(pilot, "")
         options, plan = preview.options, preview.plan
         texts = await open_texts(pilot)
         # {service} is a line's placeholder, not the intro's; {kunde} is nobody's.
@@ -197,7 +176,7 @@ async def test_texts_saved_in_the_app_go_on_the_clis_next_draft(
     entries = await load_entries(settings, "Höfer")
     app = FlowApp(settings, entries=entries)
     async with app.run_test(size=(80, 24)) as pilot:
-        await open_preview(pilot)
+        await to_preview(pilot, "")
         fill(await open_texts(pilot), {"intro": "Hallo {customer}", "note": "Danke, {client}."})
         await pilot.press("ctrl+s")
         await pilot.press("escape")
@@ -215,7 +194,7 @@ async def test_texts_saved_in_the_app_go_on_the_clis_next_draft(
     assert code == 0, out.getvalue()
     assert "Intro: Hallo Höfer Logistik AG" in out.getvalue()
     [draft] = [i for i in sandbox.billomat.invoices() if i["id"] not in before]
-    invoice, _ = read_back(sandbox, draft["id"])
+    invoice, _ = billomat_draft(sandbox, draft["id"])
     assert (invoice["intro"], invoice["note"]) == (
         "Hallo Höfer Logistik AG",
         "Danke, Hoefer Logistik AG.",
@@ -233,7 +212,7 @@ async def test_quitting_with_unsaved_texts_asks_first(
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         await pilot.press("slash", *"höfer", "enter", "a", "enter")
-        await open_preview(pilot)
+        await to_preview(pilot, "")
         texts = await open_texts(pilot)
         await pilot.press(*"Rechnung {period}")
         await pilot.press("ctrl+q")

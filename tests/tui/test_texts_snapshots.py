@@ -9,7 +9,7 @@ import asyncio
 from typing import Any
 
 import pytest
-from flow_support import FlowApp, load_entries, make_settings, settle
+from flow_support import FlowApp, load_entries, make_settings, to_preview
 from textual.pilot import Pilot
 from textual.widgets import Input, TextArea
 from timebill.core.sandbox import SandboxServer
@@ -28,9 +28,7 @@ async def _without_blink(pilot: Pilot[Any]) -> None:
 
 
 async def _to_texts(pilot: Pilot[Any]) -> None:
-    await settle(pilot)
-    await pilot.press("enter", "ctrl+s")  # Höfer -> Hoefer Logistik AG, services as shown
-    await settle(pilot)
+    await to_preview(pilot, "")  # Höfer -> Hoefer Logistik AG, services as shown
     await pilot.press("x")
     await _without_blink(pilot)
 
