@@ -42,12 +42,10 @@ STRINGS = {
     "done.id": {"en": "Billomat id", "de": "Billomat-ID"},
     "done.client": {"en": "Client", "de": "Kunde"},
     "done.lines": {
-        "en": "{lines} lines, net {net}, gross {gross}",
-        "de": "{lines} Positionen, netto {net}, brutto {gross}",
-    },
-    "done.one_line": {
-        "en": "1 line, net {net}, gross {gross}",
-        "de": "1 Position, netto {net}, brutto {gross}",
+        "en": "{count} lines, net {net}, gross {gross}",
+        "de": "{count} Positionen, netto {net}, brutto {gross}",
+        "en_one": "1 line, net {net}, gross {gross}",
+        "de_one": "1 Position, netto {net}, brutto {gross}",
     },
     "done.draft_total": {
         "en": "Draft now: net {net}, gross {gross}",
@@ -156,8 +154,8 @@ class DoneScreen(Screen[Literal["back", "next"]]):
         text.append(
             " " * 13
             + t(
-                "done.one_line" if len(plan.lines) == 1 else "done.lines",
-                lines=len(plan.lines),
+                "done.lines",
+                count=len(plan.lines),
                 net=money(plan.total_net, plan.currency),
                 gross=money(plan.total_gross, plan.currency),
             )
